@@ -1,0 +1,44 @@
+"""pnetstat: net-tools ``netstat`` in Python, and the typed library behind it.
+
+>>> import pnetstat
+>>> all(isinstance(s, (pnetstat.InetSocket, pnetstat.UnixSocket)) for s in pnetstat.sockets())
+True
+"""
+
+from __future__ import annotations
+
+from .api import sockets
+from .errors import Error, NetlinkError, ParseError, ProcReadError, Unsupported, UsageError
+from .model import (
+    Family,
+    InetSocket,
+    Owner,
+    OwnerMap,
+    Protocol,
+    TcpState,
+    UnixSocket,
+    UnixState,
+    UnixType,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Error",
+    "Family",
+    "InetSocket",
+    "NetlinkError",
+    "Owner",
+    "OwnerMap",
+    "ParseError",
+    "ProcReadError",
+    "Protocol",
+    "TcpState",
+    "UnixSocket",
+    "UnixState",
+    "UnixType",
+    "Unsupported",
+    "UsageError",
+    "__version__",
+    "sockets",
+]

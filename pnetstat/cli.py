@@ -1,0 +1,154 @@
+"""The ``pnetstat`` command: netstat's options in, netstat's bytes out.
+
+``main()`` runs one invocation against given streams and returns the exit status, so tests call
+it in-process; ``run()`` is the console entry point and the only place that touches the
+process's signals and calls ``sys.exit``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from typing import TextIO
+
+from . import __version__
+from .commands import Command, Context
+from .options import Exit, Mode, Options, parse_args
+from .procfs import ProcFS
+from .resolve import Resolver
+
+__all__ = ["USAGE", "main", "run"]
+
+PROG = "pnetstat"
+
+USAGE = """\
+usage: pnetstat [options]               list sockets (default: connected ones)
+       pnetstat -r | -i | -g | -s [...]  routes, interfaces, multicast groups, statistics
+       pnetstat -V | -h
+
+pnetstat accepts net-tools netstat's options and prints what netstat prints.
+
+Sockets:
+  -t, --tcp  -u, --udp  -U, --udplite  -w, --raw  -x, --unix  -S, --sctp
+  -4 | -6 | -A FAMILY[,FAMILY] | --inet --inet6 --unix ...   address families
+  -a, --all          listening and connected sockets     -l, --listening  listening only
+  -n, --numeric      no name lookups (also --numeric-hosts, --numeric-ports, --numeric-users)
+  -e, --extend       user and inode                      -o, --timers     timers
+  -p, --programs     PID/program owning each socket      -W, --wide       no truncation
+  -c, --continuous   repeat every second                 -v, --verbose    report missing families
+Other views:
+  -r, --route        routing table (-F FIB, -C cache; -e, -ee more columns)
+  -i, --interfaces   interface table (-a all, -e long form)
+  -g, --groups       multicast group memberships
+  -s, --statistics   protocol statistics (-t, -u, -w to choose; -6 for IPv6)
+  -M, --masquerade   masqueraded connections (not in Linux since 2.4)
+"""
+
+
+def _version() -> str:
+    return f"pnetstat {__version__}\nA Python reimplementation of net-tools netstat 2.10.\n"
+
+
+def _command(options: Options, context: Context, first: bool) -> Command:
+    if options.mode is Mode.SOCKETS:
+        from .commands.sockets import list_sockets
+
+        return list_sockets(options, context)
+    if options.mode is Mode.MASQUERADE:
+        return _masquerade(context)
+    return _not_yet(options)
+
+
+def _masquerade(context: Context) -> Command:
+    # /proc/net/ip_masquerade left Linux in 2.4; netstat reports that and fails.
+    import os
+
+    if not os.path.exists(context.proc.path("net/ip_masquerade")):
+        yield 2, "netstat: no support for `ip_masquerade' on this system.\n"
+        return 1
+    return 0
+
+
+def _not_yet(options: Options) -> Command:
+    yield 2, f"{PROG}: the {options.mode.value} view is not implemented yet\n"
+    return 1
+
+
+def _drain(command: Command, stdout: TextIO, stderr: TextIO) -> int:
+    while True:
+        try:
+            stream, text = next(command)
+        except StopIteration as stop:
+            return int(stop.value or 0)
+        if stream == 1:
+            stdout.write(text)
+        else:
+            stderr.write(text)
+            stderr.flush()
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    proc: str | None = None,
+    etc: str | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    sleep: float = 1.0,
+) -> int:
+    """Run one ``pnetstat`` invocation; ``argv`` excludes the program name."""
+    out = stdout if stdout is not None else sys.stdout
+    err = stderr if stderr is not None else sys.stderr
+    args = list(sys.argv[1:] if argv is None else argv)
+    parsed = parse_args(args, PROG)
+    if isinstance(parsed, Exit):
+        return _exit(parsed, out, err)
+    for warning in parsed.warnings:
+        err.write(warning)
+    context = Context(ProcFS(proc or "/proc"), Resolver(etc or "/etc"))
+    first = True
+    while True:
+        status = _drain(_command(parsed, context, first), out, err)
+        out.flush()
+        # netstat repeats only listings, stops on the first failure, and -s is one pass.
+        if not parsed.continuous or status or parsed.mode is Mode.STATISTICS:
+            return status
+        first = False
+        time.sleep(sleep)
+        context = Context(context.proc, context.resolver)
+
+
+def _exit(outcome: Exit, out: TextIO, err: TextIO) -> int:
+    if outcome.version:
+        out.write(_version())
+    if outcome.help:
+        out.write(USAGE)
+    if outcome.stderr:
+        err.write(outcome.stderr)
+    if outcome.usage:
+        err.write(USAGE)
+    return outcome.status
+
+
+def run() -> None:
+    """Console entry point: netstat's signal behaviour, then ``sys.exit`` with the status."""
+    import signal
+
+    # Like netstat, die quietly when the reader of a pipe goes away (``| head``).
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    isatty = sys.stdout.isatty()
+    sys.stdout.reconfigure(errors="surrogateescape", line_buffering=isatty)  # type: ignore[union-attr]
+    sys.stderr.reconfigure(errors="surrogateescape")  # type: ignore[union-attr]
+    try:
+        status = main()
+    except KeyboardInterrupt:
+        # Ctrl-C ends -c; the shell convention for death by SIGINT is 128 + 2.
+        try:
+            sys.stdout.flush()
+        except OSError:
+            pass
+        status = 130
+    except BrokenPipeError:
+        status = 141
+    sys.exit(status)

@@ -1,0 +1,33 @@
+"""netstat's program logic for each mode: which sections it prints, in which order, which
+messages it gives and which exit status it ends with.
+
+A command is a generator of ``(stream, text)`` pairs (1 = stdout, 2 = stderr) that returns the
+exit status; it reads through the sources and formats through the views, and only the CLI
+writes what it yields. The message texts here are netstat's own words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass
+
+from ..procfs import ProcFS
+from ..resolve import Resolver
+
+__all__ = ["Command", "Context", "no_support"]
+
+# What a command yields: (1, line) for stdout, (2, line) for stderr; it returns the status.
+Command = Generator[tuple[int, str], None, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a command reads through: the /proc tree and the run's name resolver."""
+
+    proc: ProcFS
+    resolver: Resolver
+
+
+def no_support(name: str) -> tuple[int, str]:
+    """netstat's line for a family or protocol the kernel does not offer."""
+    return 2, f"netstat: no support for `{name}' on this system.\n"

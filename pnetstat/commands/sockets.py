@@ -1,0 +1,184 @@
+"""The socket-listing pass (netstat with no mode option): Internet sections, groups, UNIX,
+then the families Linux no longer has.
+
+Order and stopping rules follow net-tools 2.10: TCP, SCTP, UDP, UDP-Lite and RAW (IPv4 file,
+then IPv6 file), the multicast groups, UNIX, then IPX, AX.25, X.25, NET/ROM and ROSE. When a
+protocol was asked for explicitly and its IPv4 file is missing, netstat says so and stops with
+status 1 after that protocol; a missing IPv6 file is always passed over in silence.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+from ..errors import ParseError, ProcReadError, Unsupported
+from ..model import Family, OwnerMap, Protocol
+from ..options import Options
+from ..processes import read_owners
+from ..procfs import read_inet_sockets, read_unix_sockets
+from ..views.sockets import (
+    render_inet_header,
+    render_inet_rows,
+    render_unix_header,
+    render_unix_rows,
+)
+from . import Command, Context, no_support
+
+__all__ = ["list_sockets", "owner_notes"]
+
+_WARNING_WORD = {Protocol.TCP: "tcp", Protocol.UDP: "udp", Protocol.UDPLITE: "udp",
+                 Protocol.RAW: "raw"}  # fmt: skip
+_SUPPORT_NAME = {Protocol.TCP: "AF INET (tcp)", Protocol.UDP: "AF INET (udp)",
+                 Protocol.UDPLITE: "AF INET (udplite)", Protocol.RAW: "AF INET (raw)"}  # fmt: skip
+# Families net-tools can list but Linux dropped, with the /proc files netstat tries.
+_OLD_FAMILIES = (
+    ("ipx", "AF IPX", ("net/ipx/socket", "net/ipx")),
+    ("ax25", "AF AX25", ("net/ax25",)),
+    ("x25", "AF X25", ("net/x25",)),
+    ("netrom", "AF NETROM", ("net/nr",)),
+    ("rose", "AF ROSE", ("net/rose",)),
+)
+
+
+def owner_notes(owners: OwnerMap) -> Iterator[tuple[int, str]]:
+    """netstat's notes when ``-p`` could not look into every process."""
+    if owners.proc_unreadable or (owners.denied and not owners.owners):
+        yield 2, (
+            f'(No info could be read for "-p": geteuid()={owners.euid} '
+            "but you should be root.)\n"
+        )
+    elif owners.denied:
+        yield 2, "(Not all processes could be identified, non-owned process info\n"
+        yield 2, " will not be shown, you would have to be root to see it all.)\n"
+
+
+def list_sockets(options: Options, context: Context) -> Command:
+    """One pass of the socket listing."""
+    explicit = options.explicit
+    owners: OwnerMap | None = None
+    if not explicit or options.inet_selected:
+        if options.programs:
+            owners = read_owners(context.proc)
+            yield from owner_notes(owners)
+        for line in render_inet_header(options):
+            yield 1, line
+    for protocol in (Protocol.TCP, None, Protocol.UDP, Protocol.UDPLITE, Protocol.RAW):
+        if protocol is None:
+            if not explicit or options.sctp:
+                status = yield from _sctp(options, context)
+                if status:
+                    return status
+            continue
+        if not explicit or getattr(options, protocol.value):
+            status = yield from _inet(protocol, options, context, owners)
+            if status:
+                return status
+    if options.groups:
+        from .groups import list_groups
+
+        status = yield from list_groups(options, context)
+        if status:
+            return status
+    if not explicit or options.unix:
+        if options.programs and owners is None:
+            owners = read_owners(context.proc)
+            yield from owner_notes(owners)
+        status = yield from _unix(options, context, owners)
+        if status:
+            return status
+    for flag, name, files in _OLD_FAMILIES:
+        if not explicit or getattr(options, flag):
+            if any(os.path.exists(context.proc.path(f)) for f in files):
+                continue
+            if explicit or options.verbose:
+                yield no_support(name)
+            if explicit:
+                return 1
+    if options.l2cap or options.rfcomm:
+        yield 2, "netstat: feature `AF BLUETOOTH' not supported.\n"
+        yield 2, "Please recompile `net-tools' with newer kernel source or full configuration.\n"
+        return 1
+    return 0
+
+
+def _missing(name: str, options: Options) -> Iterator[tuple[int, str]]:
+    if not options.protocols_implied and (options.explicit or options.verbose):
+        yield no_support(name)
+
+
+def _inet(
+    protocol: Protocol, options: Options, context: Context, owners: OwnerMap | None
+) -> Command:
+    status = 0
+    warnings: list[ParseError] = []
+    word = _WARNING_WORD[protocol]
+    for family, wanted in ((Family.INET, options.inet), (Family.INET6, options.inet6)):
+        if options.explicit and not wanted:
+            continue
+        try:
+            rows = read_inet_sockets(context.proc, protocol, family, warnings.append)
+        except Unsupported:
+            if family is Family.INET:
+                yield from _missing(_SUPPORT_NAME[protocol], options)
+                if not options.protocols_implied and options.explicit:
+                    status = 1
+            continue
+        except ProcReadError as exc:
+            if family is Family.INET6:
+                continue
+            yield 2, f"{exc.path}: {exc.strerror}\n"
+            return 255
+        yield from _with_warnings(
+            render_inet_rows(rows, options, context.resolver, owners), warnings, word
+        )
+    return status
+
+
+def _with_warnings(
+    lines: Iterator[str], warnings: list[ParseError], word: str
+) -> Iterator[tuple[int, str]]:
+    """Interleave netstat's bogus-line warnings with the rows, in reading order."""
+    for line in lines:
+        while warnings:
+            warnings.pop(0)
+            yield 2, f"warning, got bogus {word} line.\n"
+        yield 1, line
+    for _ in warnings:
+        yield 2, f"warning, got bogus {word} line.\n"
+    warnings.clear()
+
+
+def _sctp(options: Options, context: Context) -> Command:
+    # No SCTP listing is implemented: this host has no SCTP module, so netstat's behaviour
+    # for the files that exist could not be observed. Missing files behave as in netstat.
+    parts = []
+    if options.all or options.listening:
+        parts.append("net/sctp/eps")
+    if not options.listening or options.all:
+        parts.append("net/sctp/assocs")
+    for part in parts:
+        if os.path.exists(context.proc.path(part)):
+            continue
+        yield from _missing("AF INET (sctp)", options)
+        if not options.protocols_implied and options.explicit:
+            return 1
+    return 0
+
+
+def _unix(options: Options, context: Context, owners: OwnerMap | None) -> Command:
+    warnings: list[ParseError] = []
+    for line in render_unix_header(options):
+        yield 1, line
+    try:
+        rows = read_unix_sockets(context.proc, warnings.append)
+    except Unsupported:
+        yield from _missing("AF UNIX", options)
+        return 1 if options.explicit and not options.protocols_implied else 0
+    except ProcReadError as exc:
+        yield 2, f"{exc.path}: {exc.strerror}\n"
+        return 255
+    yield from _with_warnings(render_unix_rows(rows, options, owners), warnings, "unix")
+    return 0
+
+

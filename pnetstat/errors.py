@@ -1,0 +1,56 @@
+"""The exception tree of pnetstat.
+
+The library raises these and decides no messages; the CLI maps them to netstat's words and exit
+statuses::
+
+    Error
+     +-- ParseError        a kernel line that does not have the expected shape
+     +-- ProcReadError     a /proc file exists but reading it failed (EIO, ...)
+     |    +-- Unsupported  the kernel does not provide a file (ENOENT/EACCES): no such support
+     +-- NetlinkError      a NETLINK_SOCK_DIAG request failed
+     +-- UsageError        bad command-line input (options, address families)
+"""
+
+from __future__ import annotations
+
+__all__ = ["Error", "NetlinkError", "ParseError", "ProcReadError", "Unsupported", "UsageError"]
+
+
+class Error(Exception):
+    """Base class of every error pnetstat raises on purpose."""
+
+
+class ParseError(Error):
+    """A line of a kernel file that could not be parsed."""
+
+    def __init__(self, path: str, lineno: int, line: str) -> None:
+        super().__init__(f"{path}:{lineno}: cannot parse {line!r}")
+        self.path = path
+        self.lineno = lineno
+        self.line = line
+
+
+class ProcReadError(Error):
+    """A kernel file could not be read; ``errno``/``strerror`` come from the failed call."""
+
+    def __init__(self, path: str, errno: int, strerror: str) -> None:
+        super().__init__(f"{path}: {strerror}")
+        self.path = path
+        self.errno = errno
+        self.strerror = strerror
+
+
+class Unsupported(ProcReadError):
+    """The kernel does not offer this file (missing module, IPv6 off, no permission)."""
+
+
+class NetlinkError(Error):
+    """A netlink request failed; ``errno`` is the kernel's answer."""
+
+    def __init__(self, message: str, errno: int = 0) -> None:
+        super().__init__(message)
+        self.errno = errno
+
+
+class UsageError(Error):
+    """The command line cannot be acted on."""

@@ -1,0 +1,195 @@
+"""The data model: what the sources produce and the views render.
+
+Every type is a frozen, slotted dataclass that keeps each column the kernel gave, in the order
+the kernel gave it, under the kernel's name. Kernel numbers that have meaning become enums, but
+the raw number is what is stored, so an unknown value never crashes a reader; the enum is a
+property (``None`` when the kernel said something we do not know).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv6Address
+
+__all__ = [
+    "Family",
+    "IPAddress",
+    "InetSocket",
+    "Owner",
+    "OwnerMap",
+    "Protocol",
+    "TcpState",
+    "UnixSocket",
+    "UnixState",
+    "UnixType",
+]
+
+IPAddress = IPv4Address | IPv6Address
+
+
+class Family(enum.IntEnum):
+    """Address families, with the kernel's ``AF_*`` numbers."""
+
+    UNIX = 1
+    INET = 2
+    INET6 = 10
+
+
+class Protocol(enum.Enum):
+    """The Internet socket tables of /proc/net (and sock_diag's protocols)."""
+
+    TCP = "tcp"
+    UDP = "udp"
+    UDPLITE = "udplite"
+    RAW = "raw"
+
+
+class TcpState(enum.IntEnum):
+    """TCP states as numbered in include/net/tcp_states.h."""
+
+    ESTABLISHED = 1
+    SYN_SENT = 2
+    SYN_RECV = 3
+    FIN_WAIT1 = 4
+    FIN_WAIT2 = 5
+    TIME_WAIT = 6
+    CLOSE = 7
+    CLOSE_WAIT = 8
+    LAST_ACK = 9
+    LISTEN = 10
+    CLOSING = 11
+    NEW_SYN_RECV = 12
+
+
+class UnixType(enum.IntEnum):
+    """``SOCK_*`` types of a UNIX socket."""
+
+    STREAM = 1
+    DGRAM = 2
+    RAW = 3
+    RDM = 4
+    SEQPACKET = 5
+
+
+class UnixState(enum.IntEnum):
+    """``socket_state`` of a UNIX socket (include/uapi/linux/net.h)."""
+
+    FREE = 0
+    UNCONNECTED = 1
+    CONNECTING = 2
+    CONNECTED = 3
+    DISCONNECTING = 4
+
+
+@dataclass(frozen=True, slots=True)
+class InetSocket:
+    """One row of /proc/net/{tcp,udp,udplite,raw}[6].
+
+    ``state`` is the kernel's number (a ``TcpState`` for TCP; for RAW and UDP the same numbers
+    are reused loosely). ``timer``/``timer_expires`` are the ``tr`` and ``tm->when`` columns
+    (``timer_expires`` in clock ticks); ``timeout`` is the last numeric column before the inode
+    (probes for TCP). ``tail`` keeps the columns after the inode verbatim.
+    """
+
+    protocol: Protocol
+    family: Family
+    sl: int
+    local_address: IPAddress
+    local_port: int
+    remote_address: IPAddress
+    remote_port: int
+    state: int
+    tx_queue: int
+    rx_queue: int
+    timer: int
+    timer_expires: int
+    retransmits: int
+    uid: int
+    timeout: int
+    inode: int
+    tail: tuple[str, ...] = ()
+
+    @property
+    def server(self) -> bool:
+        """True for what netstat calls a server socket (shown by ``-l``, hidden by default).
+
+        TCP: the remote port is 0; UDP, UDP-Lite and RAW: the remote address is all zeros.
+        """
+        if self.protocol is Protocol.TCP:
+            return self.remote_port == 0
+        return not self.remote_address.packed.strip(b"\0")
+
+    @property
+    def tcp_state(self) -> TcpState | None:
+        """The state as a ``TcpState`` (``None`` for unknown numbers)."""
+        try:
+            return TcpState(self.state)
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True, slots=True)
+class UnixSocket:
+    """One row of /proc/net/unix.
+
+    ``inode`` is ``None`` when the kernel's header has no Inode column (ancient kernels);
+    ``path`` is ``None`` for an unnamed socket and otherwise the text after the inode, verbatim
+    (abstract names start with ``@``).
+    """
+
+    num: int
+    ref_count: int
+    protocol: int
+    flags: int
+    type: int
+    state: int
+    inode: int | None
+    path: str | None
+
+    @property
+    def listening(self) -> bool:
+        """True for a listening socket (``__SO_ACCEPTCON`` in the flags)."""
+        return bool(self.flags & 0x10000)
+
+    @property
+    def server(self) -> bool:
+        """True for what netstat calls a server socket: unconnected and listening."""
+        return self.state == UnixState.UNCONNECTED and self.listening
+
+    @property
+    def unix_type(self) -> UnixType | None:
+        """The type as a ``UnixType`` (``None`` for unknown numbers)."""
+        try:
+            return UnixType(self.type)
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """A process holding a socket: its pid, the fd number and its command line's argv[0]."""
+
+    pid: int
+    fd: int
+    argv0: str
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerMap:
+    """Which processes hold which socket inodes, from one walk of /proc/[pid]/fd.
+
+    ``owners[inode]`` lists every holder in walk order (ascending pid); netstat shows the
+    first. ``denied`` records that some fd directory could not be read (EACCES), and
+    ``proc_unreadable`` that /proc itself could not be listed: both change netstat's notes.
+    """
+
+    owners: dict[int, tuple[Owner, ...]]
+    denied: bool = False
+    proc_unreadable: bool = False
+    euid: int = 0
+
+    def first(self, inode: int) -> Owner | None:
+        """The owner netstat shows: the first process found holding ``inode``."""
+        found = self.owners.get(inode)
+        return found[0] if found else None

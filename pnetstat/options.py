@@ -1,0 +1,301 @@
+"""netstat's command line: option parsing as net-tools 2.10 does it, into one frozen ``Options``.
+
+netstat parses with glibc ``getopt_long`` (argument permutation, clustered short options,
+unique-prefix long options with glibc's ambiguity rules and messages) and acts on each option
+as it meets it, so ``-V -X`` prints the version while ``-X -V`` is a usage error. ``argparse``
+cannot reproduce those messages and that order, so this module emulates the small part of
+getopt that netstat uses. Nothing here does I/O: outcomes that end the run (help, version,
+errors) come back as ``Exit``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+
+__all__ = ["AF_ALIASES", "Exit", "Mode", "Options", "parse_args"]
+
+# Every spelling netstat accepts for an address family, and the name it records.
+AF_ALIASES: dict[str, str] = {
+    "inet": "inet", "ip": "inet", "tcpip": "inet", "inet6": "inet6", "ip6": "inet6",
+    "unix": "unix", "ipx": "ipx", "ax25": "ax25", "netrom": "netrom", "x25": "x25",
+    "rose": "rose", "bluetooth": "bluetooth", "appletalk": "ddp", "ddp": "ddp",
+    "econet": "ec", "ash": "ash",
+}  # fmt: skip
+
+_SHORT_FLAGS = "CFMacdeghilnNoprsStuUvVWw2fx64?Z"
+
+# (name, takes an argument, key). glibc treats two prefix matches as the same option when
+# their key (its has_arg/flag/val triple) is equal, which is why every address-family name
+# shares the key "AF" and a prefix such as "--ine" is not ambiguous.
+_AF_LONG = "ax25 x25 ip ipx appletalk netrom inet inet6 ddp rose unix bluetooth tcpip".split()
+_LONG: tuple[tuple[str, bool, str], ...] = (
+    *((name, False, "AF") for name in _AF_LONG),
+    ("version", False, "V"), ("interfaces", False, "i"), ("help", False, "h"),
+    ("route", False, "r"), ("masquerade", False, "M"), ("protocol", True, "A"),
+    ("tcp", False, "t"), ("sctp", False, "S"), ("udp", False, "u"), ("udplite", False, "U"),
+    ("raw", False, "w"), ("unix", False, "x"), ("l2cap", False, "2"), ("rfcomm", False, "f"),
+    ("listening", False, "l"), ("all", False, "a"), ("timers", False, "o"),
+    ("continuous", False, "c"), ("extend", False, "e"), ("programs", False, "p"),
+    ("verbose", False, "v"), ("statistics", False, "s"), ("wide", False, "W"),
+    ("numeric", False, "n"), ("numeric-hosts", False, "numeric-hosts"),
+    ("numeric-ports", False, "numeric-ports"), ("numeric-users", False, "numeric-users"),
+    ("symbolic", False, "N"), ("cache", False, "C"), ("fib", False, "F"),
+    ("groups", False, "g"), ("context", False, "Z"),
+)  # fmt: skip
+
+# AF-group entries past this index are outside netstat's translation table: "--tcpip" only
+# prints an internal error (observed with net-tools 2.10).
+_AF_TABLE_SIZE = 12
+
+
+class Mode(enum.Enum):
+    """What a run shows; netstat dispatches in this priority: -M, -s, -r, -i, sockets."""
+
+    SOCKETS = "sockets"
+    MASQUERADE = "masquerade"
+    STATISTICS = "statistics"
+    ROUTE = "route"
+    INTERFACES = "interfaces"
+
+
+@dataclass(frozen=True, slots=True)
+class Exit:
+    """A parse outcome that ends the run: what to print and the exit status.
+
+    ``usage`` asks the CLI to print the usage text on stderr after ``stderr``; ``help`` and
+    ``version`` ask for our help or version text on stdout.
+    """
+
+    status: int
+    stderr: str = ""
+    usage: bool = False
+    help: bool = False
+    version: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """A parsed netstat command line, after netstat's derived-selection rules."""
+
+    mode: Mode = Mode.SOCKETS
+    all: bool = False
+    listening: bool = False
+    continuous: bool = False
+    extend: int = 0
+    programs: bool = False
+    timers: bool = False
+    wide: bool = False
+    verbose: bool = False
+    numeric_hosts: bool = False
+    numeric_ports: bool = False
+    numeric_users: bool = False
+    symbolic: bool = False
+    cache: bool = False
+    fib: bool = False
+    groups: bool = False
+    tcp: bool = False
+    sctp: bool = False
+    udp: bool = False
+    udplite: bool = False
+    raw: bool = False
+    unix: bool = False
+    inet: bool = False
+    inet6: bool = False
+    ipx: bool = False
+    ax25: bool = False
+    netrom: bool = False
+    x25: bool = False
+    rose: bool = False
+    l2cap: bool = False
+    rfcomm: bool = False
+    families: tuple[str, ...] = ()
+    protocols_implied: bool = False
+    explicit: bool = False
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def inet_selected(self) -> bool:
+        """Any Internet protocol asked for (the Internet header is printed)."""
+        return self.tcp or self.sctp or self.udp or self.udplite or self.raw
+
+
+class _Abort(Exception):
+    def __init__(self, outcome: Exit) -> None:
+        self.outcome = outcome
+
+
+def _getopt(args: Sequence[str], prog: str) -> Iterator[tuple[str, str | None]]:
+    """Yield ``(key, argument)`` for each option in order, as glibc getopt_long finds them.
+
+    Non-option arguments are skipped (netstat ignores them); ``--`` ends the options.
+    """
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        index += 1
+        if arg == "--":
+            return
+        if arg.startswith("--"):
+            key, value, index = _long_option(arg[2:], args, index, prog)
+            yield key, value
+        elif arg.startswith("-") and len(arg) > 1:
+            pos = 1
+            while pos < len(arg):
+                char = arg[pos]
+                pos += 1
+                if char == "A":
+                    if pos < len(arg):
+                        yield "A", arg[pos:]
+                    elif index < len(args):
+                        index += 1
+                        yield "A", args[index - 1]
+                    else:
+                        raise _Abort(
+                            Exit(3, f"{prog}: option requires an argument -- 'A'\n", usage=True)
+                        )
+                    break
+                if char not in _SHORT_FLAGS or char == ":":
+                    raise _Abort(Exit(3, f"{prog}: invalid option -- '{char}'\n", usage=True))
+                yield char, None
+
+
+def _long_option(
+    text: str, args: Sequence[str], index: int, prog: str
+) -> tuple[str, str | None, int]:
+    name, eq, value = text.partition("=")
+    found = next((entry for entry in _LONG if entry[0] == name), None)
+    if found is None:
+        matches = [entry for entry in _LONG if entry[0].startswith(name)]
+        if not matches:
+            raise _Abort(Exit(3, f"{prog}: unrecognized option '--{text}'\n", usage=True))
+        first = matches[0]
+        others = [m for m in matches[1:] if (m[1], m[2]) != (first[1], first[2])]
+        if others:
+            listed = "".join(f" '--{m[0]}'" for m in [first, *others])
+            message = f"{prog}: option '--{text}' is ambiguous; possibilities:{listed}\n"
+            raise _Abort(Exit(3, message, usage=True))
+        found = first
+    long_name, takes_arg, key = found
+    if key == "AF":
+        key = f"AF:{_LONG.index(found)}"
+    if eq and not takes_arg:
+        raise _Abort(
+            Exit(3, f"{prog}: option '--{long_name}' doesn't allow an argument\n", usage=True)
+        )
+    if takes_arg and not eq:
+        if index >= len(args):
+            raise _Abort(
+                Exit(3, f"{prog}: option '--{long_name}' requires an argument\n", usage=True)
+            )
+        value = args[index]
+        index += 1
+    return key, (value if takes_arg else None), index
+
+
+_COUNTERS = {"a": "all", "l": "listening", "c": "continuous", "p": "programs", "W": "wide",
+             "o": "timers", "t": "tcp", "S": "sctp", "u": "udp", "U": "udplite", "w": "raw",
+             "g": "groups", "v": "verbose", "C": "cache", "F": "fib", "N": "symbolic",
+             "x": "unix", "2": "l2cap", "f": "rfcomm",
+             "numeric-hosts": "numeric_hosts", "numeric-ports": "numeric_ports",
+             "numeric-users": "numeric_users"}  # fmt: skip
+
+
+def parse_args(args: Sequence[str], prog: str = "pnetstat") -> Options | Exit:
+    """Parse netstat's arguments (without the program name) into ``Options`` or an ``Exit``.
+
+    >>> parse_args(["-tulpn"]).programs
+    True
+    >>> parse_args(["-X"]).stderr
+    "pnetstat: invalid option -- 'X'\\n"
+    """
+    try:
+        return _parse(args, prog)
+    except _Abort as abort:
+        return abort.outcome
+
+
+def _parse(args: Sequence[str], prog: str) -> Options:
+    flags: dict[str, bool] = {}
+    families: list[str] = []
+    warnings: list[str] = []
+    modes: list[Mode] = []
+    extend = 0
+    for key, value in _getopt(args, prog):
+        if key in _COUNTERS:
+            flags[_COUNTERS[key]] = True
+        elif key == "e":
+            extend += 1
+        elif key == "n":
+            flags.update(numeric_hosts=True, numeric_ports=True, numeric_users=True)
+        elif key in ("r", "i", "s", "M"):
+            modes.append(
+                {"r": Mode.ROUTE, "i": Mode.INTERFACES, "s": Mode.STATISTICS}.get(
+                    key, Mode.MASQUERADE
+                )
+            )
+        elif key == "A":
+            for name in (value or "").split(","):
+                _add_family(name, flags, families, warnings)
+        elif key == "4":
+            _add_family("inet", flags, families, warnings)
+        elif key == "6":
+            _add_family("inet6", flags, families, warnings)
+        elif key.startswith("AF:"):
+            position = int(key[3:])
+            if position >= _AF_TABLE_SIZE:
+                warnings.append("netstat.c: Internal Error `longopts 1 range'.\n")
+            else:
+                _add_family(_AF_LONG[position], flags, families, warnings)
+        elif key == "V":
+            raise _Abort(Exit(0, version=True))
+        elif key == "h":
+            raise _Abort(Exit(0, help=True))
+        elif key == "?":
+            raise _Abort(Exit(3, usage=True))
+        elif key == "Z":
+            raise _Abort(Exit(1, "SELinux is not enabled on this machine.\n"))
+        # -d is accepted and does nothing.
+    if len(modes) > 1:
+        raise _Abort(Exit(3, usage=True))
+    return _derive(Options(
+        mode=modes[0] if modes else Mode.SOCKETS,
+        extend=extend,
+        families=tuple(families),
+        warnings=tuple(warnings),
+        **flags,
+    ))  # fmt: skip
+
+
+def _add_family(name: str, flags: dict[str, bool], families: list[str], warnings: list[str]) -> None:
+    canonical = AF_ALIASES.get(name)
+    if canonical is None:
+        raise _Abort(Exit(1, f"Unknown address family `{name}'.\n"))
+    if len(",".join([*families, canonical])) >= 256:
+        warnings.append("Too much address family arguments.\n")
+        return
+    families.append(canonical)
+    if canonical in ("inet", "inet6", "unix", "ipx", "ax25", "netrom", "x25", "rose"):
+        flags[canonical] = True
+    elif canonical == "bluetooth":
+        flags["bluetooth"] = True
+
+
+def _derive(opts: Options) -> Options:
+    """netstat's selection rules, applied in its order after parsing."""
+    changes: dict[str, bool] = {}
+    protocols = opts.tcp or opts.sctp or opts.udp or opts.udplite or opts.raw
+    if (opts.inet or opts.inet6 or opts.mode is Mode.STATISTICS) and not protocols:
+        changes.update(tcp=True, sctp=True, udp=True, udplite=True, raw=True)
+        changes["protocols_implied"] = True
+        protocols = True
+    if (protocols or opts.groups) and not (opts.inet or opts.inet6):
+        changes.update(inet=True, inet6=True)
+    merged = replace(opts, **changes)
+    explicit = any(
+        getattr(merged, name)
+        for name in ("tcp", "sctp", "udp", "udplite", "raw", "unix", "ipx", "ax25", "netrom",
+                     "groups", "x25", "rose", "l2cap", "rfcomm")
+    )  # fmt: skip
+    return replace(merged, explicit=explicit)

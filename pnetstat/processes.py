@@ -1,0 +1,99 @@
+"""Which process holds which socket: one walk of /proc/[pid]/fd.
+
+The walk goes through the pids in ascending order (the order /proc lists them), keeps every
+holder of each socket inode in that order (netstat shows the first), skips processes and fds
+that vanish while it reads, and records EACCES on an fd directory, because netstat prints a
+note when it could not see every process.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from collections.abc import Collection
+
+from .model import Owner, OwnerMap
+from .procfs import ProcFS
+
+__all__ = ["parse_socket_link", "read_argv0", "read_owners"]
+
+# netstat reads the link into a 30-byte buffer and the command line into 512 bytes.
+_LINK_MAX = 29
+_CMDLINE_MAX = 511
+
+
+def parse_socket_link(target: str) -> int | None:
+    """The inode of an fd link target ``socket:[N]`` (or the ancient ``[0000]:N``).
+
+    >>> parse_socket_link("socket:[71698]"), parse_socket_link("pipe:[5]")
+    (71698, None)
+    >>> parse_socket_link("[0000]:1234")
+    1234
+    """
+    target = target[:_LINK_MAX]
+    if target.startswith("socket:[") and target.endswith("]") and len(target) >= 11:
+        digits = target[8:-1]
+    elif target.startswith("[0000]:") and len(target) >= 8:
+        digits = target[7:]
+    else:
+        return None
+    return int(digits) if digits.isdigit() else None
+
+
+def read_argv0(proc: ProcFS, pid: int) -> str:
+    """argv[0] of ``pid`` as netstat sees it (first 511 bytes of the command line).
+
+    A vanished process or an unreadable command line gives ``""``.
+    """
+    try:
+        with open(proc.path(f"{pid}/cmdline"), "rb") as handle:
+            raw = handle.read(_CMDLINE_MAX)
+    except OSError:
+        return ""
+    return raw.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+
+
+def read_owners(proc: ProcFS, wanted: Collection[int] | None = None) -> OwnerMap:
+    """Walk /proc/[pid]/fd once and map socket inodes to the processes holding them.
+
+    With ``wanted``, the walk stops as soon as every wanted inode has an owner (the first
+    owner is all netstat shows, so stopping early changes nothing it prints).
+    """
+    try:
+        names = os.listdir(proc.root)
+    except OSError:
+        return OwnerMap({}, denied=True, proc_unreadable=True, euid=os.geteuid())
+    pids = sorted(int(name) for name in names if name.isdigit())
+    owners: dict[int, list[Owner]] = {}
+    missing = set(wanted) if wanted is not None else None
+    denied = False
+    for pid in pids:
+        fd_dir = proc.path(f"{pid}/fd")
+        try:
+            fds = os.listdir(fd_dir)
+        except OSError as exc:
+            # A process that exited is simply gone; only a refusal changes netstat's notes.
+            denied = denied or exc.errno == errno.EACCES
+            continue
+        argv0: str | None = None
+        for fd in fds:
+            if not fd[:1].isdigit():
+                continue
+            try:
+                inode = parse_socket_link(os.readlink(f"{fd_dir}/{fd}"))
+            except OSError:
+                continue
+            if inode is None:
+                continue
+            if argv0 is None:
+                argv0 = read_argv0(proc, pid)
+            owners.setdefault(inode, []).append(Owner(pid, int(fd) if fd.isdigit() else -1, argv0))
+            if missing is not None:
+                missing.discard(inode)
+        if missing is not None and not missing:
+            break
+    return OwnerMap(
+        {inode: tuple(found) for inode, found in owners.items()},
+        denied=denied,
+        euid=os.geteuid(),
+    )

@@ -1,0 +1,375 @@
+"""Reading /proc: the ``ProcFS`` root, race-tolerant opens, and the socket-table parsers.
+
+The /proc root is a parameter (``ProcFS(root)``), never a global, so tests point it at a tree
+under ``tests/fixtures``. ``read_*`` functions open files (and raise ``Unsupported`` at call time
+when the kernel has no such file); ``parse_*`` functions are pure and turn lines into model
+objects. A malformed line is reported to an ``on_error`` callback as a ``ParseError`` and
+skipped, the way netstat warns and carries on.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from collections.abc import Callable, Iterable, Iterator
+from ipaddress import IPv4Address, IPv6Address
+
+from .errors import ParseError, ProcReadError, Unsupported
+from .model import Family, InetSocket, IPAddress, Protocol, UnixSocket
+
+__all__ = [
+    "ErrorHandler",
+    "ProcFS",
+    "parse_inet_lines",
+    "parse_unix_lines",
+    "read_inet_sockets",
+    "read_unix_sockets",
+    "socket_file",
+]
+
+ErrorHandler = Callable[[ParseError], None]
+
+# A missing file means "no kernel support" to netstat; so does a file it may not read.
+_UNSUPPORTED = (errno.ENOENT, errno.EACCES)
+
+
+def _ignore(_: ParseError) -> None:
+    return None
+
+
+class ProcFS:
+    """A /proc tree: ``ProcFS()`` is the live one, ``ProcFS(path)`` a copy or another mount."""
+
+    __slots__ = ("root",)
+
+    def __init__(self, root: str | os.PathLike[str] = "/proc") -> None:
+        self.root = os.fspath(root)
+
+    def __repr__(self) -> str:
+        return f"ProcFS({self.root!r})"
+
+    def path(self, relative: str) -> str:
+        """The absolute path of ``relative`` (e.g. ``"net/tcp"``) under this root."""
+        return f"{self.root}/{relative}"
+
+    def open_text(self, relative: str) -> Iterator[str]:
+        """Open a text file and return an iterator over its lines.
+
+        Raises ``Unsupported`` (ENOENT, EACCES) or ``ProcReadError`` (anything else) at call
+        time, before the first line is read. Bytes that are not UTF-8 (unix socket paths) are
+        kept with ``surrogateescape`` so nothing is lost.
+        """
+        path = self.path(relative)
+        try:
+            handle = open(path, encoding="utf-8", errors="surrogateescape", newline="\n")
+        except OSError as exc:
+            raise _read_error(path, exc) from None
+        return _lines(handle, path)
+
+
+def _read_error(path: str, exc: OSError) -> ProcReadError:
+    code = exc.errno or 0
+    cls = Unsupported if code in _UNSUPPORTED else ProcReadError
+    return cls(path, code, exc.strerror or str(exc))
+
+
+def _lines(handle: Iterable[str], path: str) -> Iterator[str]:
+    with handle:  # type: ignore[attr-defined]
+        try:
+            yield from handle
+        except OSError as exc:
+            raise _read_error(path, exc) from None
+
+
+# --------------------------------------------------------------------------- Internet sockets
+
+_FILES = {
+    (Protocol.TCP, Family.INET): "net/tcp",
+    (Protocol.TCP, Family.INET6): "net/tcp6",
+    (Protocol.UDP, Family.INET): "net/udp",
+    (Protocol.UDP, Family.INET6): "net/udp6",
+    (Protocol.UDPLITE, Family.INET): "net/udplite",
+    (Protocol.UDPLITE, Family.INET6): "net/udplite6",
+    (Protocol.RAW, Family.INET): "net/raw",
+    (Protocol.RAW, Family.INET6): "net/raw6",
+}
+
+# netstat scans each row with one sscanf and calls it bogus when fewer than this many
+# conversions succeed (address and port count separately): TCP needs the retransmit
+# column, UDP and RAW stop at tm->when.
+_MIN_FIELDS = {Protocol.TCP: 11, Protocol.UDP: 10, Protocol.UDPLITE: 10, Protocol.RAW: 10}
+
+
+def socket_file(protocol: Protocol, family: Family) -> str:
+    """The /proc-relative file holding ``protocol`` sockets of ``family``."""
+    return _FILES[(protocol, family)]
+
+
+def read_inet_sockets(
+    proc: ProcFS,
+    protocol: Protocol,
+    family: Family,
+    on_error: ErrorHandler = _ignore,
+) -> Iterator[InetSocket]:
+    """Open /proc/net/<protocol>[6] and return an iterator of its rows, in file order."""
+    relative = socket_file(protocol, family)
+    lines = proc.open_text(relative)
+    return parse_inet_lines(lines, protocol, family, proc.path(relative), on_error)
+
+
+def _ipv4(hexaddr: str) -> IPv4Address:
+    # The kernel prints the 32-bit address as a host-order (little-endian) integer.
+    return IPv4Address(int(hexaddr, 16).to_bytes(4, "little"))
+
+
+def _ipv6(hexaddr: str) -> IPv6Address:
+    # Four host-order 32-bit words; a short string leaves the remaining words zero.
+    packed = b"".join(
+        int(hexaddr[i : i + 8] or "0", 16).to_bytes(4, "little") for i in range(0, 32, 8)
+    )
+    return IPv6Address(packed)
+
+
+def _address(hexaddr: str, cache: dict[str, IPAddress]) -> IPAddress:
+    found = cache.get(hexaddr)
+    if found is None:
+        found = _ipv6(hexaddr) if len(hexaddr) > 8 else _ipv4(hexaddr)
+        cache[hexaddr] = found
+    return found
+
+
+def parse_inet_lines(
+    lines: Iterable[str],
+    protocol: Protocol,
+    family: Family,
+    path: str = "",
+    on_error: ErrorHandler = _ignore,
+) -> Iterator[InetSocket]:
+    """Parse the lines of a /proc/net/{tcp,udp,udplite,raw}[6] file (header first).
+
+    >>> row = next(parse_inet_lines(["header", "  0: 0100007F:0016 00000000:0000 0A "
+    ...     "00000000:00000000 00:00000000 00000000     0        0 1234 1 0 100 0 0 10 0"],
+    ...     Protocol.TCP, Family.INET))
+    >>> str(row.local_address), row.local_port, row.state, row.inode
+    ('127.0.0.1', 22, 10, 1234)
+    """
+    cache: dict[str, IPAddress] = {}
+    minimum = _MIN_FIELDS[protocol]
+    # Columns that a short (but not bogus) row lacks keep the previous row's values, as in
+    # netstat, whose scan targets are reused from row to row.
+    previous: list[int] = [0] * 14
+    for lineno, line in enumerate(lines, 1):
+        if lineno == 1:
+            continue
+        fields = line.split()
+        try:
+            values, hexes = _fast_inet(fields)
+        except (ValueError, IndexError):
+            values, hexes, count = _scan_inet(line, previous)
+            if count < minimum:
+                on_error(ParseError(path, lineno, line.rstrip("\n")))
+                continue
+        previous = values
+        yield InetSocket(
+            protocol,
+            family,
+            values[0],
+            _address(hexes[0], cache),
+            values[2],
+            _address(hexes[1], cache),
+            values[4],
+            values[5],
+            values[6],
+            values[7],
+            values[8],
+            values[9],
+            values[10],
+            values[11],
+            values[12],
+            values[13],
+            tuple(fields[10:]) if len(fields) > 10 else (),
+        )
+
+
+def _fast_inet(fields: list[str]) -> tuple[list[int], tuple[str, str]]:
+    """The common case: a complete, well-formed kernel row (raises on anything else)."""
+    sl, local, remote, st, queues, timer, retr, uid, timeout, inode = fields[:10]
+    if not sl.endswith(":"):
+        raise ValueError(sl)
+    lhex, lport = local.split(":")
+    rhex, rport = remote.split(":")
+    txq, rxq = queues.split(":")
+    tr, when = timer.split(":")
+    if not (lhex and rhex) or len(lhex) > 64 or len(rhex) > 64:
+        raise ValueError(local)
+    int(lhex, 16), int(rhex, 16)
+    values = [
+        int(sl[:-1]),
+        0,
+        int(lport, 16),
+        0,
+        int(rport, 16),
+        int(st, 16),
+        int(txq, 16),
+        int(rxq, 16),
+        int(tr, 16),
+        int(when, 16),
+        int(retr, 16),
+        int(uid),
+        int(timeout),
+        int(inode),
+    ]
+    return values, (lhex, rhex)
+
+
+def _scan_inet(line: str, previous: list[int]) -> tuple[list[int], tuple[str, str], int]:
+    """Emulate netstat's sscanf of a row: how many conversions succeed, with their values.
+
+    The conversions are, in order: slot ``%d:``, local ``hex``, ``:%X`` port, remote ``hex``,
+    ``:%X`` port, ``%X`` state, ``%lX:%lX`` queues, ``%X:%lX`` timer, ``%lX`` retransmits,
+    ``%d`` uid, ``%d`` timeout, ``%lu`` inode.
+    """
+    scan = _Scanner(line)
+    values = list(previous)
+    hexes = ["0", "0"]
+    steps: list[tuple[str, int]] = [
+        ("d", 0), (":", -1), (" ", -1), ("h", 0), (":", -1), ("X", 2), (" ", -1), ("h", 1), (":", -1),
+        ("X", 4), ("X", 5), ("X", 6), (":", -1), ("X", 7), ("X", 8), (":", -1), ("X", 9),
+        ("X", 10), ("d", 11), ("d", 12), ("u", 13),
+    ]  # fmt: skip
+    count = 0
+    for kind, slot in steps:
+        if kind == ":":
+            if not scan.literal(":"):
+                break
+            continue
+        if kind == " ":
+            scan.skip_space()
+            continue
+        if kind == "h":
+            text = scan.hex_run()
+            if text is None:
+                break
+            hexes[slot] = text
+        else:
+            number = scan.number(16 if kind == "X" else 10)
+            if number is None:
+                break
+            values[slot] = number
+        count += 1
+    return values, (hexes[0], hexes[1]), count
+
+
+class _Scanner:
+    """Just enough of scanf's rules for the kernel's table rows."""
+
+    __slots__ = ("pos", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+
+    def skip_space(self) -> None:
+        text, pos = self.text, self.pos
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        self.pos = pos
+
+    def literal(self, char: str) -> bool:
+        if self.text.startswith(char, self.pos):
+            self.pos += 1
+            return True
+        return False
+
+    def hex_run(self) -> str | None:
+        # %64[0-9A-Fa-f] skips no white space and needs at least one digit.
+        start = pos = self.pos
+        text = self.text
+        while pos < len(text) and pos - start < 64 and text[pos] in _HEXDIGITS:
+            pos += 1
+        if pos == start:
+            return None
+        self.pos = pos
+        return text[start:pos]
+
+    def number(self, base: int) -> int | None:
+        self.skip_space()
+        text, pos = self.text, self.pos
+        start = pos
+        if pos < len(text) and text[pos] in "+-":
+            pos += 1
+        digits = _HEXDIGITS if base == 16 else "0123456789"
+        begin = pos
+        while pos < len(text) and text[pos] in digits:
+            pos += 1
+        if pos == begin:
+            return None
+        self.pos = pos
+        return int(text[start:pos], base)
+
+
+_HEXDIGITS = frozenset("0123456789abcdefABCDEF")
+
+
+# ------------------------------------------------------------------------------ UNIX sockets
+
+
+def read_unix_sockets(proc: ProcFS, on_error: ErrorHandler = _ignore) -> Iterator[UnixSocket]:
+    """Open /proc/net/unix and return an iterator of its rows, in file order."""
+    lines = proc.open_text("net/unix")
+    return parse_unix_lines(lines, proc.path("net/unix"), on_error)
+
+
+def parse_unix_lines(
+    lines: Iterable[str], path: str = "", on_error: ErrorHandler = _ignore
+) -> Iterator[UnixSocket]:
+    """Parse the lines of /proc/net/unix (header first).
+
+    >>> rows = parse_unix_lines(["Num       RefCount Protocol Flags    Type St Inode Path",
+    ...     "0000000000000000: 00000002 00000000 00010000 0001 01 71729 @abstract-name"])
+    >>> row = next(rows)
+    >>> row.listening, row.inode, row.path
+    (True, 71729, '@abstract-name')
+    """
+    has_inode = True
+    previous = [0] * 7
+    for lineno, line in enumerate(lines, 1):
+        if lineno == 1:
+            # Kernels before 2.2 printed no Inode column (netstat looks for the word).
+            has_inode = "Inode" in line
+            continue
+        fields = line.split(None, 7)
+        values = list(previous)
+        count = 0
+        for index, token in enumerate(fields[:7]):
+            try:
+                if index == 0:
+                    if not token.endswith(":"):
+                        raise ValueError(token)
+                    values[0] = int(token[:-1], 16)
+                else:
+                    values[index] = int(token, 16 if index < 6 else 10)
+            except ValueError:
+                break
+            count += 1
+        if count < 6:
+            on_error(ParseError(path, lineno, line.rstrip("\n")))
+            continue
+        previous = values
+        rest = fields[7].rstrip("\n") if count == 7 and len(fields) == 8 else None
+        if count == 6 and len(fields) > 6:
+            # The inode column did not parse: what stood there is the path.
+            rest = " ".join(fields[6:]).rstrip("\n")
+        if not has_inode:
+            # Without an Inode column netstat shows the number it scanned there as the path.
+            rest = str(values[6])
+        yield UnixSocket(
+            values[0],
+            values[1],
+            values[2],
+            values[3],
+            values[4],
+            values[5],
+            values[6] if has_inode else None,
+            rest if rest else None,
+        )

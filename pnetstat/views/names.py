@@ -1,0 +1,142 @@
+"""netstat's text for addresses, ports, users and programs (shared by every view).
+
+These follow net-tools 2.10 as observed, quirks included: an IPv4 address whose first octet is
+0 is looked up as a network (a byte-order slip in netstat), ``0.0.0.0`` is never a name, the
+IPv6 unspecified address reads ``[::]`` when resolving and ``::`` when numeric, and an
+IPv4-mapped IPv6 address loses its ``::ffff:`` prefix.
+"""
+
+from __future__ import annotations
+
+import socket
+from ipaddress import IPv4Address, IPv6Address
+
+from ..model import IPAddress, Owner, Protocol
+from ..resolve import Resolver
+
+__all__ = [
+    "fit_endpoint",
+    "format_host",
+    "format_port",
+    "format_program",
+    "format_user",
+    "ljust_bytes",
+    "program_name",
+]
+
+# Which services table a protocol's ports are named from (UDP-Lite borrows UDP's).
+SERVICE_PROTOCOL = {
+    Protocol.TCP: "tcp",
+    Protocol.UDP: "udp",
+    Protocol.UDPLITE: "udp",
+    Protocol.RAW: "raw",
+}
+
+_UNSPECIFIED6 = IPv6Address(0)
+_ANY4 = IPv4Address(0)
+
+
+def strip_mapped(text: str) -> str:
+    """Drop the IPv6 part before an embedded dotted quad, as netstat does.
+
+    >>> strip_mapped("::ffff:127.0.0.1"), strip_mapped("v6peer.example")
+    ('127.0.0.1', 'v6peer.example')
+    """
+    dot = text.find(".")
+    if dot > 0:
+        colon = text.rfind(":", 0, dot)
+        if colon >= 0:
+            return text[colon + 1 :]
+    return text
+
+
+def format_host(address: IPAddress, numeric: bool, resolver: Resolver | None) -> str:
+    """The host half of a socket endpoint.
+
+    >>> format_host(IPv4Address("127.0.0.1"), True, None), format_host(IPv6Address("::"), True, None)
+    ('127.0.0.1', '::')
+    """
+    if isinstance(address, IPv4Address):
+        if numeric or resolver is None or address == _ANY4:
+            return str(address)
+        if address.packed[0] == 0:
+            name = resolver.resolve_network(int(address))
+        else:
+            name = resolver.resolve_host(address)
+        return name or str(address)
+    if numeric or resolver is None:
+        text = socket.inet_ntop(socket.AF_INET6, address.packed)
+    elif address == _UNSPECIFIED6:
+        text = "[::]"
+    else:
+        text = resolver.resolve_host(address) or socket.inet_ntop(
+            socket.AF_INET6, address.packed
+        )
+    # Only for IPv4-mapped addresses; IPv4-compatible ones (::1.2.3.4) keep their text.
+    return strip_mapped(text) if address.ipv4_mapped is not None else text
+
+
+def format_port(port: int, protocol: str, numeric: bool, resolver: Resolver | None) -> str:
+    """The port half of a socket endpoint: ``*`` for 0, else a service name or the number."""
+    if port == 0:
+        return "*"
+    if numeric or resolver is None:
+        return str(port)
+    return resolver.resolve_service(port, protocol) or str(port)
+
+
+def fit_endpoint(host: str, port: str, wide: bool) -> str:
+    """Join host and port, cut to netstat's 23 columns unless ``wide``.
+
+    >>> fit_endpoint("2001:db8:1234:5678:9abc:def0:1234:5678", "45678", False)
+    '2001:db8:1234:567:45678'
+    >>> fit_endpoint("localhost", "clc-build-daemon", False)
+    'localh:clc-build-daemon'
+    """
+    if wide or len(host) + len(port) <= 22:
+        return f"{host}:{port}"
+    keep = min(len(port), 18)
+    return f"{host[: 22 - keep]}:{port[:keep]}"
+
+
+def format_user(uid: int, numeric: bool, resolver: Resolver | None) -> str:
+    """A uid as netstat's ``-e`` prints it: the passwd name unless numeric or unknown."""
+    if numeric or resolver is None:
+        return str(uid)
+    return resolver.resolve_user(uid) or str(uid)
+
+
+def program_name(argv0: str) -> str:
+    """The program name netstat derives from argv[0]: its basename if it is a path.
+
+    >>> program_name("/usr/sbin/sshd"), program_name("sshd: root@pts/0"), program_name("./a/b")
+    ('sshd', 'sshd: root@pts/0', './a/b')
+    """
+    if argv0.startswith("/"):
+        return argv0.rsplit("/", 1)[1]
+    return argv0
+
+
+def _encode(text: str) -> bytes:
+    return text.encode("utf-8", "surrogateescape")
+
+
+def ljust_bytes(text: str, width: int) -> str:
+    """Pad ``text`` to ``width`` *bytes*, as C's ``%-Ns`` does (multibyte names stay aligned
+    the way netstat aligns them)."""
+    length = len(text) if text.isascii() else len(_encode(text))
+    return text + " " * (width - length) if length < width else text
+
+
+def format_program(owner: Owner | None) -> str:
+    """The ``PID/Program name`` cell before padding: cut to 19 bytes, ``-`` if unknown.
+
+    >>> format_program(Owner(7391, 3, "averyveryveryverylongname"))
+    '7391/averyveryveryv'
+    """
+    if owner is None:
+        return "-"
+    cell = f"{owner.pid}/{program_name(owner.argv0)}"
+    if cell.isascii():
+        return cell[:19]
+    return _encode(cell)[:19].decode("utf-8", "surrogateescape")

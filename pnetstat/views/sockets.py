@@ -1,0 +1,199 @@
+"""The socket listing: netstat's Internet and UNIX tables, line for line.
+
+Column formats are kept as ``%``-strings that can be held against netstat's output. Rows are
+rendered one at a time, so a listing streams.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from ..model import InetSocket, OwnerMap, Protocol, UnixSocket
+from ..options import Options
+from ..resolve import Resolver
+from .names import (
+    SERVICE_PROTOCOL,
+    fit_endpoint,
+    format_host,
+    format_port,
+    format_program,
+    format_user,
+    ljust_bytes,
+)
+
+__all__ = [
+    "format_timer",
+    "render_inet_header",
+    "render_inet_rows",
+    "render_unix_header",
+    "render_unix_rows",
+    "shown",
+]
+
+_TCP_STATES = ("", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",
+               "TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING")  # fmt: skip
+_TCP_TIMERS = ("off", "on", "keepalive", "timewait", "probe")
+_UDP_TIMERS = ("off", "on1", "on2")
+_UNIX_TYPES = {1: "STREAM", 2: "DGRAM", 3: "RAW", 4: "RDM", 5: "SEQPACKET"}
+_UNIX_STATES = {0: "FREE", 2: "CONNECTING", 3: "CONNECTED", 4: "DISCONNECTING"}
+_LABELS = {Protocol.TCP: "tcp", Protocol.UDP: "udp", Protocol.UDPLITE: "udpl", Protocol.RAW: "raw"}
+# The kernel's USER_HZ, which /proc's timer columns count in.
+_HZ = 100
+
+
+def _title(options: Options) -> str:
+    if options.all:
+        return "(servers and established)"
+    if options.listening:
+        return "(only servers)"
+    return "(w/o servers)"
+
+
+def shown(server: bool, options: Options) -> bool:
+    """Whether netstat lists a socket: ``-a`` all, ``-l`` servers only, default the rest."""
+    if options.all:
+        return True
+    return server if options.listening else not server
+
+
+def render_inet_header(options: Options) -> Iterator[str]:
+    """The two header lines of the Internet table."""
+    yield f"Active Internet connections {_title(options)}\n"
+    line = "Proto Recv-Q Send-Q Local Address           Foreign Address         State      "
+    if options.extend:
+        line += " User       Inode     "
+    if options.programs:
+        line += " PID/Program name    "
+    if options.timers:
+        line += " Timer"
+    yield line + "\n"
+
+
+def tcp_state_text(state: int) -> str:
+    """The State cell of a TCP row (numbers past the table, never written by Linux, blank)."""
+    return _TCP_STATES[state] if 0 <= state < len(_TCP_STATES) else ""
+
+
+def _state_text(sock: InetSocket) -> str:
+    if sock.protocol is Protocol.TCP:
+        return tcp_state_text(sock.state)
+    if sock.protocol is Protocol.RAW:
+        return str(sock.state)
+    return {1: "ESTABLISHED", 7: ""}.get(sock.state, "UNKNOWN")
+
+
+def format_timer(sock: InetSocket) -> str:
+    """The ``-o`` Timer cell, e.g. ``keepalive (7018.28/0/0)``.
+
+    >>> from pnetstat.model import Family
+    >>> from ipaddress import IPv4Address as A
+    >>> s = InetSocket(Protocol.TCP, Family.INET, 0, A(0), 1, A(0), 2, 1, 0, 0, 2, 701828,
+    ...     0, 0, 0, 5)
+    >>> format_timer(s)
+    'keepalive (7018.28/0/0)'
+    """
+    if sock.protocol is Protocol.TCP:
+        names: tuple[str, ...] = _TCP_TIMERS
+        retransmits = sock.retransmits
+    else:
+        names = _UDP_TIMERS
+        # UDP rows always show 0 retransmits; RAW rows show the column (observed in 2.10).
+        retransmits = sock.retransmits if sock.protocol is Protocol.RAW else 0
+    if sock.timer == 0:
+        return "off (0.00/%d/%d)" % (retransmits, sock.timeout)
+    name = names[sock.timer] if sock.timer < len(names) else "unkn-%d" % sock.timer
+    return "%s (%.2f/%d/%d)" % (name, sock.timer_expires / _HZ, retransmits, sock.timeout)
+
+
+def render_inet_rows(
+    rows: Iterable[InetSocket],
+    options: Options,
+    resolver: Resolver | None,
+    owners: OwnerMap | None = None,
+) -> Iterator[str]:
+    """One line per socket that ``options`` selects, in the order given."""
+    numeric_hosts, numeric_ports = options.numeric_hosts, options.numeric_ports
+    wide = options.wide
+    for sock in rows:
+        if not shown(sock.server, options):
+            continue
+        protocol = sock.protocol
+        service = SERVICE_PROTOCOL[protocol]
+        local = fit_endpoint(
+            format_host(sock.local_address, numeric_hosts, resolver),
+            format_port(sock.local_port, service, numeric_ports, resolver),
+            wide,
+        )
+        remote = fit_endpoint(
+            format_host(sock.remote_address, numeric_hosts, resolver),
+            format_port(sock.remote_port, service, numeric_ports, resolver),
+            wide,
+        )
+        label = _LABELS[protocol] + ("6" if sock.family == 10 else "")
+        if protocol is Protocol.UDP or protocol is Protocol.UDPLITE:
+            line = "%-5s %6d %6d %-23s %-23s %-11s" % (
+                label, sock.rx_queue, sock.tx_queue, local, remote, _state_text(sock)
+            )  # fmt: skip
+        else:
+            line = "%-4s  %6d %6d %-23s %-23s %-11s" % (
+                label, sock.rx_queue, sock.tx_queue, local, remote, _state_text(sock)
+            )  # fmt: skip
+        if options.extend:
+            user = format_user(sock.uid, options.numeric_users, resolver)
+            line += " %s %-10d" % (ljust_bytes(user, 10), sock.inode)
+        if options.programs:
+            owner = owners.first(sock.inode) if owners is not None else None
+            line += " " + ljust_bytes(format_program(owner), 20)
+        if options.timers:
+            line += " " + format_timer(sock)
+        yield line + "\n"
+
+
+def render_unix_header(options: Options) -> Iterator[str]:
+    """The two header lines of the UNIX table."""
+    yield f"Active UNIX domain sockets {_title(options)}\n"
+    line = "Proto RefCnt Flags       Type       State         I-Node  "
+    if options.programs:
+        line += " PID/Program name    "
+    yield line + " Path\n"
+
+
+def _unix_flags(flags: int) -> str:
+    text = "[ "
+    if flags & 0x10000:
+        text += "ACC "
+    if flags & 0x20000:
+        text += "W "
+    if flags & 0x40000:
+        text += "N "
+    return text + "]"
+
+
+def _unix_state(sock: UnixSocket) -> str:
+    if sock.state == 1:
+        return "LISTENING" if sock.listening else ""
+    return _UNIX_STATES.get(sock.state, "UNKNOWN")
+
+
+def render_unix_rows(
+    rows: Iterable[UnixSocket], options: Options, owners: OwnerMap | None = None
+) -> Iterator[str]:
+    """One line per UNIX socket that ``options`` selects, in the order given."""
+    for sock in rows:
+        if not shown(sock.server, options):
+            continue
+        inode = "-" if sock.inode is None else str(sock.inode)
+        line = "%-5s %-6d %-11s %-10s %-13s %-8s" % (
+            "unix" if sock.protocol == 0 else "??",
+            sock.ref_count,
+            _unix_flags(sock.flags),
+            _UNIX_TYPES.get(sock.type, "UNKNOWN"),
+            _unix_state(sock),
+            inode,
+        )
+        if options.programs:
+            owner = owners.first(sock.inode) if owners is not None and sock.inode else None
+            line += " " + ljust_bytes(format_program(owner), 20)
+        # netstat reads the path as one whitespace-delimited word.
+        words = sock.path.split() if sock.path else ()
+        yield "%s %s\n" % (line, words[0] if words else "")
