@@ -1,0 +1,158 @@
+"""The command line as a user meets it: option errors, pipes, Ctrl-C, -c, races under -p."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+from netns import REPO_ROOT, NetNS, pinned_env, pnetstat_cmd
+
+# netstat exits on these before it reads anything, so they run outside any namespace.
+BAD_OPTIONS = [
+    ["-X"], ["-c5"], ["-T"], ["-I"], ["-Ieth0"], ["-L"], ["--bogus"], ["--bogus=3"],
+    ["--i"], ["--i=3"], ["--ver"], ["--a"], ["--r"], ["--u"], ["--num"], ["--s"], ["--in"],
+    ["--tcp=1"], ["--protocol"], ["-A"], ["-t", "-A"], ["-?"], ["-rr"], ["-ii"], ["-s", "-s"],
+    ["-ri"], ["-rM"], ["-A", "foo"], ["-A", "inet,"], ["-Afoo"], ["--protocol=bogus"],
+    ["-Z"], ["-Z", "-h"], ["-X", "-V"], ["-tx", "--context"], ["-A", "local"],
+]  # fmt: skip
+
+
+def _run(argv: list[str]) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        argv, capture_output=True, timeout=30, env=pinned_env(), cwd=REPO_ROOT, check=False
+    )
+
+
+@pytest.mark.parametrize("flags", BAD_OPTIONS, ids=[" ".join(f) for f in BAD_OPTIONS])
+def test_bad_options_answer_like_netstat(flags: list[str]) -> None:
+    """Same status, same message; the usage text after it is our own (README)."""
+    theirs = _run(["netstat", *flags])
+    ours = _run(pnetstat_cmd(flags))
+    assert ours.returncode == theirs.returncode
+    assert ours.stdout == theirs.stdout == b""
+    their_first = theirs.stderr.split(b"\n", 1)[0]
+    our_first = ours.stderr.split(b"\n", 1)[0]
+    if their_first.startswith(b"usage:"):
+        assert our_first.startswith(b"usage:")
+    else:
+        # getopt's messages name the program as typed; netstat's own messages say "netstat".
+        assert our_first.replace(b"pnetstat:", b"netstat:", 1) == their_first
+    assert b"Traceback" not in ours.stderr
+
+
+@pytest.mark.parametrize("flags", [["-V"], ["--version"], ["-V", "-X"], ["-h"], ["--help"],
+                                   ["-h", "-Z"], ["--he"]])  # fmt: skip
+def test_help_and_version_exit_zero(flags: list[str]) -> None:
+    ours = _run(pnetstat_cmd(flags))
+    assert ours.returncode == _run(["netstat", *flags]).returncode == 0
+    assert ours.stdout.startswith((b"pnetstat ", b"usage: pnetstat"))
+    assert ours.stderr == b""
+
+
+def test_head_closes_pipe_quietly() -> None:
+    """`pnetstat -a | head -1`: one line, no BrokenPipeError, the writer ends."""
+    script = f"{' '.join(pnetstat_cmd(['-ac']))} | head -1"
+    done = subprocess.run(
+        ["sh", "-c", script], capture_output=True, timeout=30, env=pinned_env(), cwd=REPO_ROOT
+    )
+    assert done.stdout.count(b"\n") == 1
+    assert done.stderr == b""
+
+
+def test_ctrl_c_during_continuous_exits_130() -> None:
+    proc = subprocess.Popen(
+        pnetstat_cmd(["-c", "-tn"]),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=pinned_env(),
+        cwd=REPO_ROOT,
+    )
+    try:
+        assert proc.stdout is not None
+        # -c flushes each pass: the first header line means the loop is running.
+        assert proc.stdout.readline().startswith(b"Active Internet")
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=10)
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+    assert proc.returncode == 130
+    assert err == b""
+
+
+@pytest.mark.differential
+def test_continuous_matches_netstat_pass_for_pass(netns: NetNS) -> None:
+    netns.spawn_holder({"sockets": [{"id": "l", "kind": "tcp_listen", "family": 4},
+                                    {"id": "u", "kind": "unix", "type": "stream",
+                                     "path": "c.sock", "listen": True}]})  # fmt: skip
+    outputs = []
+    for argv in (["netstat", "-lnc"], pnetstat_cmd(["-lnc"])):
+        # Two passes and a bit: -c sleeps one second between passes.
+        done = netns.run(["timeout", "-s", "INT", "2.5", *argv], timeout=30)
+        passes = done.stdout.split(b"Active Internet")
+        assert len(passes) >= 3, done.stdout
+        outputs.append(passes[1:3])
+        assert b"Traceback" not in done.stderr
+    assert outputs[0] == outputs[1]
+
+
+CHURN = textwrap.dedent(
+    """
+    import os, signal, socket, sys, time
+    deadline = time.monotonic() + float(sys.argv[1])
+    children = []
+    lst = socket.socket(); lst.bind(("127.0.0.1", 0)); lst.listen(512)
+    port = lst.getsockname()[1]
+    print("ready", flush=True)
+    for _ in range(100000):
+        if time.monotonic() > deadline:
+            break
+        pid = os.fork()
+        if pid == 0:
+            held = [socket.socket(socket.AF_UNIX) for _ in range(20)]
+            conn = socket.create_connection(("127.0.0.1", port))
+            os.read(os.open("/dev/null", os.O_RDONLY), 1)
+            signal.pause()
+        children.append(pid)
+        if len(children) > 8:
+            victim = children.pop(0)
+            os.kill(victim, signal.SIGKILL)
+            os.waitpid(victim, 0)
+    for pid in children:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    """
+)
+
+
+@pytest.mark.differential
+def test_processes_vanishing_during_p_scan(netns: NetNS) -> None:
+    """Holders fork and die while -p walks /proc: every run succeeds with well-formed rows."""
+    churn = subprocess.Popen(
+        ["ip", "netns", "exec", netns.name, sys.executable, "-c", CHURN, "6"],
+        stdout=subprocess.PIPE,
+        env=pinned_env(),
+        start_new_session=True,
+    )
+    try:
+        assert churn.stdout is not None and churn.stdout.readline() == b"ready\n"
+        runs = 0
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and runs < 30:
+            done = netns.run(pnetstat_cmd(["-anp"]), timeout=30)
+            runs += 1
+            assert done.returncode == 0
+            assert done.stderr == b""
+            for line in done.stdout.decode("utf-8", "replace").splitlines():
+                assert line.split()[0] in {"Active", "Proto", "tcp", "unix"}, line
+        assert runs >= 3
+    finally:
+        os.killpg(churn.pid, signal.SIGKILL)
+        churn.wait(timeout=10)
+        if churn.stdout is not None:
+            churn.stdout.close()
