@@ -7,6 +7,7 @@ True
 
 from __future__ import annotations
 
+from ._version import __version__
 from .api import sockets
 from .errors import Error, NetlinkError, ParseError, ProcReadError, Unsupported, UsageError
 from .model import (
@@ -21,7 +22,6 @@ from .model import (
     UnixType,
 )
 
-__version__ = "0.1.0"
 
 __all__ = [
     "Error",

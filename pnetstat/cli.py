@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from typing import TextIO
 
-from . import __version__
+from ._version import __version__
 from .commands import Command, Context
 from .options import Exit, Mode, Options, parse_args
 from .procfs import ProcFS

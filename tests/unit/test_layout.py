@@ -1,0 +1,61 @@
+"""The layout rules of STYLE.md that a test can hold: import direction and the public API."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pnetstat
+
+PACKAGE = Path(pnetstat.__file__).resolve().parent
+
+# Lower layers must not import higher ones: sources -> model -> views -> commands -> cli.
+LAYER = {
+    "errors": 0, "_version": 0, "model": 1, "procfs": 2, "processes": 2, "resolve": 2, "sockdiag": 2,
+    "snmp": 2, "routes": 2, "interfaces": 2, "igmp": 2, "options": 3, "views": 4,
+    "commands": 5, "api": 5, "cli": 6, "__init__": 7, "__main__": 8,
+}  # fmt: skip
+
+
+def _layer(module: str) -> int:
+    return LAYER.get(module.split(".")[0], 2)
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = path.relative_to(PACKAGE).with_suffix("").parts
+            package = base[: len(base) - node.level]
+            target = ".".join([*package, node.module] if node.module else package)
+            found.add(target or "__init__")
+            if not node.module:
+                found.update(".".join([*package, a.name]) for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("pnetstat."):
+            found.add((node.module or "")[len("pnetstat.") :])
+    return found
+
+
+def test_data_flows_one_way() -> None:
+    problems = []
+    for path in PACKAGE.rglob("*.py"):
+        here = ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
+        for target in _imports(path):
+            if _layer(target) > _layer(here) and not here.startswith(target.split(".")[0]):
+                problems.append(f"{here} imports {target}")
+    assert problems == []
+
+
+def test_views_open_no_files() -> None:
+    for path in (PACKAGE / "views").glob("*.py"):
+        source = path.read_text()
+        assert "open(" not in source and "os.listdir" not in source, path
+
+
+def test_all_is_the_public_api() -> None:
+    public = {n for n in vars(pnetstat) if not n.startswith("_")} - {"annotations"}
+    modules = {name for name in public if type(getattr(pnetstat, name)).__name__ == "module"}
+    assert set(pnetstat.__all__) - {"__version__"} == public - modules
+    for name in pnetstat.__all__:
+        assert getattr(pnetstat, name).__doc__ or name == "__version__", name

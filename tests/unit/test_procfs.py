@@ -1,0 +1,96 @@
+"""The /proc socket-table parsers on fixture trees (tests/fixtures/proc) and edge cases."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv6Address
+from pathlib import Path
+
+import pytest
+
+from pnetstat.errors import ParseError, ProcReadError, Unsupported
+from pnetstat.model import Family, Protocol
+from pnetstat.procfs import (
+    ProcFS,
+    parse_inet_lines,
+    parse_unix_lines,
+    read_inet_sockets,
+    read_unix_sockets,
+)
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "proc"
+HEADER = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode"
+
+
+def test_live_capture_keeps_every_row_in_file_order() -> None:
+    proc = ProcFS(FIXTURES / "live-ns")
+    text = (FIXTURES / "live-ns" / "net" / "tcp").read_text().splitlines()[1:]
+    rows = list(read_inet_sockets(proc, Protocol.TCP, Family.INET))
+    assert [r.sl for r in rows] == [int(line.split(":")[0]) for line in text]
+    assert all(r.family is Family.INET and r.protocol is Protocol.TCP for r in rows)
+
+
+def test_ipv4_and_ipv6_addresses_decode_from_host_order() -> None:
+    line = (
+        "   0: 0100007F:1F90 0200000A:C350 01 00000010:00000020 02:000AB8D4 00000003  1000 "
+        "       5 4242 1 0000000000000000 20 4 30 10 -1"
+    )
+    (row,) = parse_inet_lines([HEADER, line], Protocol.TCP, Family.INET)
+    assert row.local_address == IPv4Address("127.0.0.1") and row.local_port == 8080
+    assert row.remote_address == IPv4Address("10.0.0.2") and row.remote_port == 50000
+    assert (row.state, row.tx_queue, row.rx_queue) == (1, 16, 32)
+    assert (row.timer, row.timer_expires, row.retransmits) == (2, 0xAB8D4, 3)
+    assert (row.uid, row.timeout, row.inode) == (1000, 5, 4242)
+    assert row.tail == ("1", "0000000000000000", "20", "4", "30", "10", "-1")
+    v6 = (
+        "   0: 00000000000000000000000001000000:0016 0000000000000000FFFF00000100007F:D2F0 01 "
+        "00000000:00000000 00:00000000 00000000     0        0 77 1"
+    )
+    (row6,) = parse_inet_lines([HEADER, v6], Protocol.TCP, Family.INET6)
+    assert row6.local_address == IPv6Address("::1")
+    assert row6.remote_address == IPv6Address("::ffff:127.0.0.1")
+
+
+def test_bogus_lines_are_reported_and_skipped() -> None:
+    errors: list[ParseError] = []
+    lines = [HEADER, "   1: 0100007F:0016", "garbage"]
+    assert list(parse_inet_lines(lines, Protocol.TCP, Family.INET, "/x/tcp", errors.append)) == []
+    assert [(e.path, e.lineno) for e in errors] == [("/x/tcp", 2), ("/x/tcp", 3)]
+
+
+def test_short_rows_keep_previous_values_like_netstat() -> None:
+    full = (
+        "   0: 0100007F:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000 54321 "
+        "       0 1019 2 0000000000000000 0"
+    )
+    short = "   1: 0100007F:0036 00000000:0000 07 00000000:00000000 00:00000000"
+    rows = list(parse_inet_lines([HEADER, full, short], Protocol.UDP, Family.INET))
+    assert [(r.local_port, r.uid, r.inode) for r in rows] == [(53, 54321, 1019), (54, 54321, 1019)]
+
+
+def test_unix_rows_paths_and_flags() -> None:
+    rows = list(read_unix_sockets(ProcFS(FIXTURES / "odd")))
+    by_inode = {r.inode: r for r in rows}
+    assert by_inode[2001].listening and by_inode[2001].server
+    assert by_inode[2010].path == "/tmp/with space/dgram.sock" or " " in (by_inode[2010].path or "")
+    assert by_inode[2003].path is None
+
+
+def test_unix_header_without_inode_column() -> None:
+    rows = list(
+        parse_unix_lines(
+            ["Num       RefCount Protocol Flags    Type St Path",
+             "0000000000000000: 00000002 00000000 00010000 0001 01 4711"]  # fmt: skip
+        )
+    )
+    assert rows[0].inode is None and rows[0].path == "4711"
+
+
+def test_missing_file_is_unsupported_and_other_errors_are_read_errors(tmp_path: Path) -> None:
+    (tmp_path / "net").mkdir()
+    with pytest.raises(Unsupported) as missing:
+        read_inet_sockets(ProcFS(tmp_path), Protocol.TCP, Family.INET)
+    assert missing.value.path == f"{tmp_path}/net/tcp"
+    (tmp_path / "net" / "tcp").mkdir()  # reading a directory fails with EISDIR
+    with pytest.raises(ProcReadError) as other:
+        list(read_inet_sockets(ProcFS(tmp_path), Protocol.TCP, Family.INET))
+    assert not isinstance(other.value, Unsupported)
