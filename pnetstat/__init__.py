@@ -22,7 +22,6 @@ from .model import (
     UnixType,
 )
 
-
 __all__ = [
     "Error",
     "Family",

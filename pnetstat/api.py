@@ -14,7 +14,12 @@ from .procfs import ProcFS, read_inet_sockets, read_unix_sockets
 
 __all__ = ["sockets"]
 
-_KINDS = {"tcp": Protocol.TCP, "udp": Protocol.UDP, "udplite": Protocol.UDPLITE, "raw": Protocol.RAW}
+_KINDS = {
+    "tcp": Protocol.TCP,
+    "udp": Protocol.UDP,
+    "udplite": Protocol.UDPLITE,
+    "raw": Protocol.RAW,
+}
 
 
 def sockets(

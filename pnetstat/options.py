@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 __all__ = ["AF_ALIASES", "Exit", "Mode", "Options", "parse_args"]
 
@@ -29,7 +30,10 @@ _SHORT_FLAGS = "CFMacdeghilnNoprsStuUvVWw2fx64?Z"
 # (name, takes an argument, key). glibc treats two prefix matches as the same option when
 # their key (its has_arg/flag/val triple) is equal, which is why every address-family name
 # shares the key "AF" and a prefix such as "--ine" is not ambiguous.
-_AF_LONG = "ax25 x25 ip ipx appletalk netrom inet inet6 ddp rose unix bluetooth tcpip".split()
+_AF_LONG = [
+    "ax25", "x25", "ip", "ipx", "appletalk", "netrom", "inet", "inet6", "ddp", "rose", "unix",
+    "bluetooth", "tcpip",
+]  # fmt: skip
 _LONG: tuple[tuple[str, bool, str], ...] = (
     *((name, False, "AF") for name in _AF_LONG),
     ("version", False, "V"), ("interfaces", False, "i"), ("help", False, "h"),
@@ -268,7 +272,9 @@ def _parse(args: Sequence[str], prog: str) -> Options:
     ))  # fmt: skip
 
 
-def _add_family(name: str, flags: dict[str, bool], families: list[str], warnings: list[str]) -> None:
+def _add_family(
+    name: str, flags: dict[str, bool], families: list[str], warnings: list[str]
+) -> None:
     canonical = AF_ALIASES.get(name)
     if canonical is None:
         raise _Abort(Exit(1, f"Unknown address family `{name}'.\n"))
@@ -284,7 +290,7 @@ def _add_family(name: str, flags: dict[str, bool], families: list[str], warnings
 
 def _derive(opts: Options) -> Options:
     """netstat's selection rules, applied in its order after parsing."""
-    changes: dict[str, bool] = {}
+    changes: dict[str, Any] = {}
     protocols = opts.tcp or opts.sctp or opts.udp or opts.udplite or opts.raw
     if (opts.inet or opts.inet6 or opts.mode is Mode.STATISTICS) and not protocols:
         changes.update(tcp=True, sctp=True, udp=True, udplite=True, raw=True)

@@ -61,7 +61,7 @@ class ProcFS:
         """
         path = self.path(relative)
         try:
-            handle = open(path, encoding="utf-8", errors="surrogateescape", newline="\n")
+            handle = open(path, encoding="utf-8", errors="surrogateescape", newline="\n")  # noqa: SIM115
         except OSError as exc:
             raise _read_error(path, exc) from None
         return _lines(handle, path)
@@ -233,9 +233,9 @@ def _scan_inet(line: str, previous: list[int]) -> tuple[list[int], tuple[str, st
     values = list(previous)
     hexes = ["0", "0"]
     steps: list[tuple[str, int]] = [
-        ("d", 0), (":", -1), (" ", -1), ("h", 0), (":", -1), ("X", 2), (" ", -1), ("h", 1), (":", -1),
-        ("X", 4), ("X", 5), ("X", 6), (":", -1), ("X", 7), ("X", 8), (":", -1), ("X", 9),
-        ("X", 10), ("d", 11), ("d", 12), ("u", 13),
+        ("d", 0), (":", -1), (" ", -1), ("h", 0), (":", -1), ("X", 2), (" ", -1), ("h", 1),
+        (":", -1), ("X", 4), ("X", 5), ("X", 6), (":", -1), ("X", 7), ("X", 8), (":", -1),
+        ("X", 9), ("X", 10), ("d", 11), ("d", 12), ("u", 13),
     ]  # fmt: skip
     count = 0
     for kind, slot in steps:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import socket
 from ipaddress import IPv4Address, IPv6Address
 
-__all__ = ["Resolver", "parse_inet_network", "parse_services", "parse_protocols", "parse_networks"]
+__all__ = ["Resolver", "parse_inet_network", "parse_networks", "parse_protocols", "parse_services"]
 
 
 def parse_services(text: str) -> dict[tuple[int, str], str]:

@@ -42,9 +42,7 @@ def _records(scenario: str) -> list[dict[str, Any]]:
 def _replay(scenario: str) -> list[dict[str, Any]]:
     records = _records(scenario)
     request = json.dumps({"repo": str(ROOT), "runs": [r["argv"] for r in records]})
-    argv = golden.sandbox_argv(
-        scenario, [sys.executable, str(ROOT / "tests" / "golden_runner.py")]
-    )
+    argv = golden.sandbox_argv(scenario, [sys.executable, str(ROOT / "tests" / "golden_runner.py")])
     done = subprocess.run(argv, input=request.encode(), capture_output=True, timeout=300)
     assert done.returncode == 0, done.stderr.decode(errors="replace")
     results: list[dict[str, Any]] = json.loads(done.stdout)

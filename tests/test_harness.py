@@ -125,23 +125,22 @@ def test_namespace_is_created_pinned_and_removed() -> None:
 
 @pytest.mark.usefixtures("namespace_support")
 def test_namespace_and_holders_removed_after_exception() -> None:
-    with pytest.raises(RuntimeError, match="boom"):
-        with NetNS() as ns:
-            holder = ns.spawn_holder(
-                {
-                    "sockets": [
-                        {"id": "l", "kind": "tcp_listen"},
-                        {"id": "s", "kind": "tcp_listen"},
-                    ],
-                    "children": [
-                        {"id": "c", "argv0": "pnt-child", "move": ["s"]},
-                        {"id": "f", "mode": "fork", "share": ["l"]},
-                    ],
-                }
-            )
-            name, etc_dir, pids = ns.name, ns.etc_dir, holder.pids
-            assert len(pids) == 3
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError, match="boom"), NetNS() as ns:
+        holder = ns.spawn_holder(
+            {
+                "sockets": [
+                    {"id": "l", "kind": "tcp_listen"},
+                    {"id": "s", "kind": "tcp_listen"},
+                ],
+                "children": [
+                    {"id": "c", "argv0": "pnt-child", "move": ["s"]},
+                    {"id": "f", "mode": "fork", "share": ["l"]},
+                ],
+            }
+        )
+        name, etc_dir, pids = ns.name, ns.etc_dir, holder.pids
+        assert len(pids) == 3
+        raise RuntimeError("boom")
     assert name not in listed_namespaces()
     assert etc_dir is not None and not etc_dir.exists()
     assert all(process_gone(pid) for pid in pids)

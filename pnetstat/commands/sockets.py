@@ -44,9 +44,12 @@ _OLD_FAMILIES = (
 def owner_notes(owners: OwnerMap) -> Iterator[tuple[int, str]]:
     """netstat's notes when ``-p`` could not look into every process."""
     if owners.proc_unreadable or (owners.denied and not owners.owners):
-        yield 2, (
-            f'(No info could be read for "-p": geteuid()={owners.euid} '
-            "but you should be root.)\n"
+        yield (
+            2,
+            (
+                f'(No info could be read for "-p": geteuid()={owners.euid} '
+                "but you should be root.)\n"
+            ),
         )
     elif owners.denied:
         yield 2, "(Not all processes could be identified, non-owned process info\n"
@@ -180,5 +183,3 @@ def _unix(options: Options, context: Context, owners: OwnerMap | None) -> Comman
         return 255
     yield from _with_warnings(render_unix_rows(rows, options, owners), warnings, "unix")
     return 0
-
-

@@ -53,8 +53,12 @@ def strip_mapped(text: str) -> str:
 def format_host(address: IPAddress, numeric: bool, resolver: Resolver | None) -> str:
     """The host half of a socket endpoint.
 
-    >>> format_host(IPv4Address("127.0.0.1"), True, None), format_host(IPv6Address("::"), True, None)
-    ('127.0.0.1', '::')
+    >>> format_host(IPv4Address("127.0.0.1"), True, None)
+    '127.0.0.1'
+    >>> format_host(IPv6Address("::"), True, None)
+    '::'
+    >>> format_host(IPv6Address("::ffff:10.0.0.1"), True, None)
+    '10.0.0.1'
     """
     if isinstance(address, IPv4Address):
         if numeric or resolver is None or address == _ANY4:
@@ -69,9 +73,7 @@ def format_host(address: IPAddress, numeric: bool, resolver: Resolver | None) ->
     elif address == _UNSPECIFIED6:
         text = "[::]"
     else:
-        text = resolver.resolve_host(address) or socket.inet_ntop(
-            socket.AF_INET6, address.packed
-        )
+        text = resolver.resolve_host(address) or socket.inet_ntop(socket.AF_INET6, address.packed)
     # Only for IPv4-mapped addresses; IPv4-compatible ones (::1.2.3.4) keep their text.
     return strip_mapped(text) if address.ipv4_mapped is not None else text
 

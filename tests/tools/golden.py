@@ -61,7 +61,10 @@ ETC_FILES = (
 DROP_DAC = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", "--"]
 
 #: Environment of every sandboxed command: C locale, nothing inherited.
-SANDBOX_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C"}
+SANDBOX_ENV = {
+    "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "LC_ALL": "C",
+}
 
 #: Flag sets recorded for every scenario ("" = no flags), in recording order.
 FLAG_SETS = (
@@ -193,7 +196,9 @@ def _unshare_argv(spec: dict[str, Any]) -> list[str]:
 
 def _populate_proc(src: Path, pid_order: list[str]) -> None:
     """Mount a tmpfs on /proc and copy ``src`` into it, pid dirs in ``pid_order``."""
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=555", "pnetstat-fixture", "/proc"], check=True)
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "mode=555", "pnetstat-fixture", "/proc"], check=True
+    )
     for entry in sorted(src.iterdir()):
         if entry.name.startswith(".") or entry.name.isdigit():
             continue
@@ -248,7 +253,9 @@ def _inside(spec: dict[str, Any]) -> int:
             env=SANDBOX_ENV,
             timeout=60,
         )
-        results.append({"argv": argv, "stdout": proc.stdout, "stderr": proc.stderr, "status": proc.returncode})
+        results.append(
+            {"argv": argv, "stdout": proc.stdout, "stderr": proc.stderr, "status": proc.returncode}
+        )
     json.dump([_encode(r) for r in results], sys.stdout)
     return 0
 
@@ -270,7 +277,10 @@ def _encode(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def record(
-    scenario: str, flag_sets: list[str], netstat: str = "/usr/bin/netstat", fixtures: Path = FIXTURES
+    scenario: str,
+    flag_sets: list[str],
+    netstat: str = "/usr/bin/netstat",
+    fixtures: Path = FIXTURES,
 ) -> list[dict[str, Any]]:
     """Run netstat for each flag set against ``scenario`` and return the golden records."""
     spec = _base_spec(scenario, fixtures)

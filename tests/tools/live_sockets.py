@@ -33,7 +33,9 @@ def keep(role: str, sock: socket.socket) -> socket.socket:
     return sock
 
 
-def tcp_listener(family: int, addr: tuple, backlog: int = 5, v6only: bool | None = None) -> socket.socket:
+def tcp_listener(
+    family: int, addr: tuple, backlog: int = 5, v6only: bool | None = None
+) -> socket.socket:
     s = socket.socket(family, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     if v6only is not None:
@@ -43,7 +45,9 @@ def tcp_listener(family: int, addr: tuple, backlog: int = 5, v6only: bool | None
     return s
 
 
-def tcp_pair(family: int, listener: socket.socket, dest: tuple) -> tuple[socket.socket, socket.socket]:
+def tcp_pair(
+    family: int, listener: socket.socket, dest: tuple
+) -> tuple[socket.socket, socket.socket]:
     c = socket.socket(family, socket.SOCK_STREAM)
     c.connect(dest)
     a, _ = listener.accept()
@@ -175,12 +179,19 @@ def open_udp() -> None:
     keep("udp6_connected", c6)
 
     # Multicast memberships (for /proc/net/igmp and igmp6, used by later -g work).
-    mreq = struct.pack("4s4si", socket.inet_aton("239.1.2.3"), socket.inet_aton("0.0.0.0"), socket.if_nametoindex("lo"))
+    mreq = struct.pack(
+        "4s4si",
+        socket.inet_aton("239.1.2.3"),
+        socket.inet_aton("0.0.0.0"),
+        socket.if_nametoindex("lo"),
+    )
     try:
         mdns.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
     except OSError as e:
         print(f"IPv4 multicast join failed: {e}", file=sys.stderr)
-    mreq6 = socket.inet_pton(socket.AF_INET6, "ff15::1234") + struct.pack("@I", socket.if_nametoindex("lo"))
+    mreq6 = socket.inet_pton(socket.AF_INET6, "ff15::1234") + struct.pack(
+        "@I", socket.if_nametoindex("lo")
+    )
     try:
         b6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, mreq6)
     except OSError as e:

@@ -34,9 +34,7 @@ UDP6_HEADER = (
     "  sl  local_address                         remote_address                        "
     "st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops"
 )
-RAW4_HEADER = (
-    "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops"
-)
+RAW4_HEADER = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops"
 UNIX_HEADER = "Num       RefCount Protocol Flags    Type St Inode Path"
 
 
@@ -75,7 +73,9 @@ def inet_row(
     )
 
 
-def unix_row(refcnt: int, proto: int, flags: int, typ: int, st: int, inode: int, path: str = "") -> str:
+def unix_row(
+    refcnt: int, proto: int, flags: int, typ: int, st: int, inode: int, path: str = ""
+) -> str:
     row = f"0000000000000000: {refcnt:08X} {proto:08X} {flags:08X} {typ:04X} {st:02X} {inode:5d}"
     return row + (" " + path if path else "")
 
@@ -113,7 +113,17 @@ def make_odd() -> None:
             # state 0 -> empty State; uid without passwd entry; long host + long service
             inet_row(3, ("10.0.0.1", 40000), ("10.0.0.2", 8990), 0x00, uid=54321, inode=1004),
             # CLOSING, retransmit timer on (0.41/3/7); remote 'kerberos'
-            inet_row(4, ("10.0.0.1", 35136), ("10.0.0.2", 88), 0x0B, tr=1, when=0x29, retr=3, timeout=7, inode=1005),
+            inet_row(
+                4,
+                ("10.0.0.1", 35136),
+                ("10.0.0.2", 88),
+                0x0B,
+                tr=1,
+                when=0x29,
+                retr=3,
+                timeout=7,
+                inode=1005,
+            ),
             # queues wider than 6 digits; keepalive with huge when and retransmits 10
             inet_row(
                 5,
@@ -130,11 +140,25 @@ def make_odd() -> None:
             # SYN_RECV (embryonic: inode 0)
             inet_row(6, ("10.0.0.1", 9002), ("10.0.0.99", 40000), 0x03, tr=1, when=0x30, inode=0),
             # FIN_WAIT1 with zero-window probe timer
-            inet_row(7, ("10.0.0.1", 4444), ("10.0.0.3", 22), 0x04, tx=4904, tr=4, when=0x9D, inode=1008),
+            inet_row(
+                7, ("10.0.0.1", 4444), ("10.0.0.3", 22), 0x04, tx=4904, tr=4, when=0x9D, inode=1008
+            ),
             # TIME_WAIT, short kernel row, timewait timer
-            inet_row(8, ("127.0.0.1", 60966), ("127.0.0.1", 9000), 0x06, tr=3, when=0x16AA, tail=tw_tail),
+            inet_row(
+                8, ("127.0.0.1", 60966), ("127.0.0.1", 9000), 0x06, tr=3, when=0x16AA, tail=tw_tail
+            ),
             # CLOSE with unknown timer code 5
-            inet_row(9, ("10.0.0.1", 4445), ("10.0.0.4", 22), 0x07, tr=5, when=0x1234, retr=2, timeout=1, inode=1010),
+            inet_row(
+                9,
+                ("10.0.0.1", 4445),
+                ("10.0.0.4", 22),
+                0x07,
+                tr=5,
+                when=0x1234,
+                retr=2,
+                timeout=1,
+                inode=1010,
+            ),
             # LAST_ACK, unknown timer 15 with a large value
             inet_row(
                 10,
@@ -148,11 +172,23 @@ def make_odd() -> None:
                 inode=1011,
             ),
             # SYN_SENT, timer code 0xFF
-            inet_row(11, ("10.0.0.1", 4447), ("10.0.0.6", 65535), 0x02, tx=1, tr=0xFF, when=1, retr=2, inode=1012),
+            inet_row(
+                11,
+                ("10.0.0.1", 4447),
+                ("10.0.0.6", 65535),
+                0x02,
+                tx=1,
+                tr=0xFF,
+                when=1,
+                retr=2,
+                inode=1012,
+            ),
             # CLOSE_WAIT from a first-octet-zero address (getnetbyaddr path), uid 65534
             inet_row(12, ("0.1.2.3", 4448), ("10.0.0.2", 65535), 0x08, rx=1, uid=65534, inode=1013),
             # FIN_WAIT2 on 127.0.0.0 (named 'loopback' in networks, printed numeric)
-            inet_row(13, ("127.0.0.0", 5001), ("127.0.0.1", 4449), 0x05, tr=3, when=0x1700, inode=0),
+            inet_row(
+                13, ("127.0.0.0", 5001), ("127.0.0.1", 4449), 0x05, tr=3, when=0x1700, inode=0
+            ),
             # remote port 0 with a remote address: a "server" for TCP (only port counts)
             inet_row(14, ("10.0.0.1", 4450), ("10.0.0.2", 0), 0x01, inode=1015),
             # 19-char host + 'ssh' = 22: fits; 20-char host + 'ssh' = 23: cut
@@ -176,11 +212,19 @@ def make_odd() -> None:
         [
             TCP6_HEADER,
             # long address, 5-digit port: 2001:db8:1234:567:45678
-            inet_row(0, ("2001:db8:1234:5678:9abc:def0:1234:5678", 45678), ("::", 0), 0x0A, inode=1101),
+            inet_row(
+                0, ("2001:db8:1234:5678:9abc:def0:1234:5678", 45678), ("::", 0), 0x0A, inode=1101
+            ),
             # link-local + 80: fe80::200:3ff:1a2b:3:80 with -n
             inet_row(1, ("fe80::200:3ff:1a2b:3c4f", 80), ("::", 0), 0x0A, inode=1102),
             # named peer (hosts) with a long service: v6peer:clc-build-daemon; -n: 2001:db8:1234:5678:8990
-            inet_row(2, ("2001:db8:1234:5678::1", 36190), ("2001:db8:1234:5678::2", 8990), 0x01, inode=1103),
+            inet_row(
+                2,
+                ("2001:db8:1234:5678::1", 36190),
+                ("2001:db8:1234:5678::2", 8990),
+                0x01,
+                inode=1103,
+            ),
             # IPv4-mapped both ends (prefix stripped), and an IPv4-compatible address (kept)
             inet_row(3, ("::ffff:10.0.0.1", 80), ("::ffff:10.0.0.2", 56890), 0x01, inode=1104),
             inet_row(4, ("::1.2.3.4", 22), ("::1", 4460), 0x08, uid=54321, inode=1105),
@@ -194,9 +238,24 @@ def make_odd() -> None:
         [
             UDP4_HEADER,
             # server with Recv-Q (state 7 -> empty)
-            inet_row(1, ("0.0.0.0", 53), ("0.0.0.0", 0), 0x07, rx=832, inode=1201, tail=" 2 0000000000000000 0"),
+            inet_row(
+                1,
+                ("0.0.0.0", 53),
+                ("0.0.0.0", 0),
+                0x07,
+                rx=832,
+                inode=1201,
+                tail=" 2 0000000000000000 0",
+            ),
             # connected, trimmed foreign a-very-:afs3-fileserver
-            inet_row(2, ("10.0.0.1", 38115), ("10.0.0.2", 7000), 0x01, inode=1202, tail=" 2 0000000000000000 0"),
+            inet_row(
+                2,
+                ("10.0.0.1", 38115),
+                ("10.0.0.2", 7000),
+                0x01,
+                inode=1202,
+                tail=" 2 0000000000000000 0",
+            ),
             # state 2 -> UNKNOWN; timer on1
             inet_row(
                 3,
@@ -212,7 +271,14 @@ def make_odd() -> None:
             ),
             # state 10 with zero remote address: a "server" with State UNKNOWN; timer on2
             inet_row(
-                4, ("0.0.0.0", 123), ("0.0.0.0", 0), 0x0A, tr=2, when=0x2710, inode=1204, tail=" 2 0000000000000000 0"
+                4,
+                ("0.0.0.0", 123),
+                ("0.0.0.0", 0),
+                0x0A,
+                tr=2,
+                when=0x2710,
+                inode=1204,
+                tail=" 2 0000000000000000 0",
             ),
             # remote address zero but port set: still a server for UDP
             inet_row(
@@ -258,30 +324,64 @@ def make_odd() -> None:
                 inode=1302,
                 tail=" 2 0000000000000000 0",
             ),
-            inet_row(3, ("::1", 4470), ("::1", 4471), 0x03, inode=1303, tail=" 2 0000000000000000 0"),
+            inet_row(
+                3, ("::1", 4470), ("::1", 4471), 0x03, inode=1303, tail=" 2 0000000000000000 0"
+            ),
         ],
     )
     write(
         net / "udplite",
         [
             UDP4_HEADER,
-            inet_row(1, ("0.0.0.0", 7000), ("0.0.0.0", 0), 0x07, inode=1401, tail=" 2 0000000000000000 0"),
-            inet_row(2, ("10.0.0.1", 4480), ("10.0.0.2", 7001), 0x01, inode=1402, tail=" 2 0000000000000000 0"),
+            inet_row(
+                1, ("0.0.0.0", 7000), ("0.0.0.0", 0), 0x07, inode=1401, tail=" 2 0000000000000000 0"
+            ),
+            inet_row(
+                2,
+                ("10.0.0.1", 4480),
+                ("10.0.0.2", 7001),
+                0x01,
+                inode=1402,
+                tail=" 2 0000000000000000 0",
+            ),
         ],
     )
     write(
         net / "udplite6",
-        [UDP6_HEADER, inet_row(1, ("::", 7001), ("::", 0), 0x07, inode=1501, tail=" 2 0000000000000000 0")],
+        [
+            UDP6_HEADER,
+            inet_row(1, ("::", 7001), ("::", 0), 0x07, inode=1501, tail=" 2 0000000000000000 0"),
+        ],
     )
     write(
         net / "raw",
         [
             RAW4_HEADER,
-            inet_row(1, ("0.0.0.0", 1), ("0.0.0.0", 0), 0x07, rx=3328, inode=1601, tail=" 2 0000000000000000 0"),
-            inet_row(2, ("0.0.0.0", 2), ("0.0.0.0", 0), 0x07, inode=1602, tail=" 2 0000000000000000 0"),
+            inet_row(
+                1,
+                ("0.0.0.0", 1),
+                ("0.0.0.0", 0),
+                0x07,
+                rx=3328,
+                inode=1601,
+                tail=" 2 0000000000000000 0",
+            ),
+            inet_row(
+                2, ("0.0.0.0", 2), ("0.0.0.0", 0), 0x07, inode=1602, tail=" 2 0000000000000000 0"
+            ),
             # connected: state 1, remote port always 0 -> localhost:tcp / localhost:*
-            inet_row(6, ("127.0.0.1", 6), ("127.0.0.1", 0), 0x01, rx=26594, inode=1603, tail=" 2 0000000000000000 0"),
-            inet_row(9, ("0.0.0.0", 9), ("0.0.0.0", 0), 0x07, inode=1604, tail=" 2 0000000000000000 0"),
+            inet_row(
+                6,
+                ("127.0.0.1", 6),
+                ("127.0.0.1", 0),
+                0x01,
+                rx=26594,
+                inode=1603,
+                tail=" 2 0000000000000000 0",
+            ),
+            inet_row(
+                9, ("0.0.0.0", 9), ("0.0.0.0", 0), 0x07, inode=1604, tail=" 2 0000000000000000 0"
+            ),
             # protocol 200 named only by a 'raw' service; 1 also has a raw service (protocols win)
             inet_row(
                 10,
@@ -296,7 +396,14 @@ def make_odd() -> None:
                 tail=" 2 0000000000000000 0",
             ),
             inet_row(
-                11, ("0.0.0.0", 255), ("0.0.0.0", 0), 0xFF, tr=7, when=5, inode=1606, tail=" 2 0000000000000000 0"
+                11,
+                ("0.0.0.0", 255),
+                ("0.0.0.0", 0),
+                0xFF,
+                tr=7,
+                when=5,
+                inode=1606,
+                tail=" 2 0000000000000000 0",
             ),
             "  12: 00000000:00FF",  # bogus: too few fields
             # accepted although short (needs 10 sscanf fields, up to tm->when): the missing
@@ -308,7 +415,9 @@ def make_odd() -> None:
         net / "raw6",
         [
             UDP6_HEADER,
-            inet_row(1, ("::", 58), ("::", 0), 0x07, rx=212992, inode=1701, tail=" 2 0000000000000000 0"),
+            inet_row(
+                1, ("::", 58), ("::", 0), 0x07, rx=212992, inode=1701, tail=" 2 0000000000000000 0"
+            ),
             inet_row(2, ("::1", 255), ("::1", 0), 0x01, inode=1702, tail=" 2 0000000000000000 0"),
         ],
     )
@@ -320,14 +429,20 @@ def make_odd() -> None:
             unix_row(2, 0, 0x20000, 2, 0, 2002, "/run/odd/w.sock"),  # [ W ] DGRAM FREE
             unix_row(3, 0, 0x40000, 3, 2, 2003),  # [ N ] RAW CONNECTING, no path
             unix_row(2, 0, 0x70000, 4, 4, 2004, "@abs@with@nul"),  # [ ACC W N ] RDM DISCONNECTING
-            unix_row(3, 0, 0x10000, 5, 3, 2005, "/run/odd/seq.sock"),  # ACC but connected: not a server
+            unix_row(
+                3, 0, 0x10000, 5, 3, 2005, "/run/odd/seq.sock"
+            ),  # ACC but connected: not a server
             unix_row(2, 0, 0, 9, 7, 2006, "/x"),  # UNKNOWN type, UNKNOWN state
             unix_row(2, 1, 0, 4, 4, 2007),  # protocol != 0 -> ??
-            unix_row(2, 0, 0x10000, 9, 1, 2008, "@odd-unknown-type-server"),  # server of unknown type
+            unix_row(
+                2, 0, 0x10000, 9, 1, 2008, "@odd-unknown-type-server"
+            ),  # server of unknown type
             unix_row(2, 0, 0, 2, 1, 2009, "/run/odd/dgram.sock"),  # unconnected: blank state
             unix_row(2, 0, 0, 2, 1, 2010, "/tmp/with space/sock"),  # cut at whitespace
             unix_row(3, 0, 0, 1, 2, 0, "/run/odd/listen.sock"),  # unaccepted: inode 0
-            unix_row(0x7FFFFFFF, 0, 0, 1, 3, 12345678901, "/run/odd/big-inode.sock"),  # wide refcnt/inode
+            unix_row(
+                0x7FFFFFFF, 0, 0, 1, 3, 12345678901, "/run/odd/big-inode.sock"
+            ),  # wide refcnt/inode
             unix_row(3, 0, 0, 1, 3, 2013, "/tmp/ünïcødé.sock"),  # UTF-8 path
             unix_row(2, 0, 0x10000, 1, 1, 2014, "@"),  # abstract name that is a single NUL
             "0000000000000000: 00000002 00000000 00010000",  # bogus: too few fields
@@ -347,10 +462,21 @@ def make_odd() -> None:
             },
             "1000": {
                 "cmdline": ["/usr/bin/python3"],
-                "fds": {"3": "socket:[1006]", "4": "socket:[1101]", "5": "socket:[1201]", "6": "socket:[2013]"},
+                "fds": {
+                    "3": "socket:[1006]",
+                    "4": "socket:[1101]",
+                    "5": "socket:[1201]",
+                    "6": "socket:[2013]",
+                },
             },
-            "301": {"cmdline": ["tab\there", "x"], "fds": {"7": "socket:[1004]", "8": "socket:[2004]"}},
-            "302": {"cmdline": ["\x1b[31mred"], "fds": {"3": "socket:[1601]", "4": "socket:[12345678901]"}},
+            "301": {
+                "cmdline": ["tab\there", "x"],
+                "fds": {"7": "socket:[1004]", "8": "socket:[2004]"},
+            },
+            "302": {
+                "cmdline": ["\x1b[31mred"],
+                "fds": {"3": "socket:[1601]", "4": "socket:[12345678901]"},
+            },
             "303": {"cmdline": ["/usr/bin/"], "fds": {"3": "socket:[1301]"}},
             "304": {"cmdline": ["-bash"], "fds": {"3": "socket:[1401]", "4": "socket:[2010]"}},
         },
@@ -378,7 +504,9 @@ def make_odd() -> None:
         "sctponly\t4453/sctp\n"
     )
     default_networks = (FIXTURES / "etc" / "default" / "networks").read_text()
-    (etc / "networks").write_text(default_networks + "tennet\t\t10.0.0.0\nzeronet\t\t0.1.2.3\nzero-rev\t3.2.1.0\n")
+    (etc / "networks").write_text(
+        default_networks + "tennet\t\t10.0.0.0\nzeronet\t\t0.1.2.3\nzero-rev\t3.2.1.0\n"
+    )
 
 
 def make_empty() -> None:
@@ -400,7 +528,9 @@ def make_non_utf8() -> None:
     )
     unix = [UNIX_HEADER, unix_row(2, 0, 0x10000, 1, 1, 3003, "/tmp/x")]
     (d / "net" / "unix").write_bytes(
-        ("\n".join(unix) + "\n").encode() + unix_row(3, 0, 0, 1, 3, 3004).encode() + b" /tmp/caf\xe9.sock\n"
+        ("\n".join(unix) + "\n").encode()
+        + unix_row(3, 0, 0, 1, 3, 3004).encode()
+        + b" /tmp/caf\xe9.sock\n"
     )
     capture_proc.write_fake_procs(
         d,
@@ -408,7 +538,10 @@ def make_non_utf8() -> None:
             # latin-1 byte in argv[0]
             "400": {"cmdline_b64": "L3Vzci9iaW4vY2Fm6QA=", "fds": {"3": "socket:[3001]"}},
             # multi-byte UTF-8 cut by the 19-byte limit in the middle of a character
-            "401": {"cmdline": ["/usr/bin/nä\u00efve-prögräm"], "fds": {"3": "socket:[3002]", "4": "socket:[3003]"}},
+            "401": {
+                "cmdline": ["/usr/bin/nä\u00efve-prögräm"],
+                "fds": {"3": "socket:[3002]", "4": "socket:[3003]"},
+            },
         },
     )
 
@@ -440,16 +573,29 @@ def make_perm() -> None:
         inet_row(0, ("0.0.0.0", 22), ("0.0.0.0", 0), 0x0A, inode=6001),
         inet_row(1, ("127.0.0.1", 22), ("127.0.0.1", 6000), 0x01, inode=6002),
     ]
-    unix = [UNIX_HEADER, unix_row(2, 0, 0x10000, 1, 1, 6003, "/run/perm.sock"), unix_row(3, 0, 0, 1, 3, 6004)]
-    for name, owns in (("perm-some", ["socket:[6001]", "socket:[6003]"]), ("perm-none", ["/dev/null", "pipe:[1]"])):
+    unix = [
+        UNIX_HEADER,
+        unix_row(2, 0, 0x10000, 1, 1, 6003, "/run/perm.sock"),
+        unix_row(3, 0, 0, 1, 3, 6004),
+    ]
+    for name, owns in (
+        ("perm-some", ["socket:[6001]", "socket:[6003]"]),
+        ("perm-none", ["/dev/null", "pipe:[1]"]),
+    ):
         d = fresh(name)
         write(d / "net" / "tcp", tcp, pad=149)
         write(d / "net" / "unix", unix)
         capture_proc.write_fake_procs(
             d,
             {
-                "10": {"cmdline": ["/usr/sbin/readable"], "fds": {str(3 + i): t for i, t in enumerate(owns)}},
-                "20": {"cmdline": ["/usr/sbin/hidden"], "fds": {"3": "socket:[6002]", "4": "socket:[6004]"}},
+                "10": {
+                    "cmdline": ["/usr/sbin/readable"],
+                    "fds": {str(3 + i): t for i, t in enumerate(owns)},
+                },
+                "20": {
+                    "cmdline": ["/usr/sbin/hidden"],
+                    "fds": {"3": "socket:[6002]", "4": "socket:[6004]"},
+                },
                 "30": {"cmdline": ["/usr/sbin/hidden2"], "fds": {"3": "socket:[6001]"}},
             },
         )

@@ -40,7 +40,10 @@ def b64(data: bytes) -> str:
 # Sorted by number the pids are 1, 200, 1000, ...; sorted as strings "1000" precedes "200".
 # tcp4_listen_ssh is held by both 200 and 1000: netstat (ascending /proc order) shows 200.
 FAKE_PROCS: dict[str, dict[str, Any]] = {
-    "1": {"cmdline": ["/sbin/init"], "extra_fds": {"0": "/dev/null", "1": "/dev/null", "3": "anon_inode:[eventfd]"}},
+    "1": {
+        "cmdline": ["/sbin/init"],
+        "extra_fds": {"0": "/dev/null", "1": "/dev/null", "3": "anon_inode:[eventfd]"},
+    },
     "200": {
         "cmdline": ["./rel/prog", "--flag"],
         "roles": ["tcp4_listen_ssh", "unix_listen_named", "unix_named_server"],
@@ -73,7 +76,13 @@ FAKE_PROCS: dict[str, dict[str, Any]] = {
     },
     "2000": {
         "cmdline": ["/usr/lib/x/averyveryverylongprogramname", "-d"],
-        "roles": ["udp4_bound_domain", "udp4_bound_mdns", "udp4_connected", "udp6_bound_dhcpv6", "udp6_connected"],
+        "roles": [
+            "udp4_bound_domain",
+            "udp4_bound_mdns",
+            "udp4_connected",
+            "udp6_bound_dhcpv6",
+            "udp6_connected",
+        ],
     },
     "2500": {"cmdline": ["/", "arg"], "roles": ["raw4_icmp", "raw4_255"]},
     "3000": {"cmdline_b64": "", "roles": ["raw6_icmp6", "raw4_tcp_connected"]},
@@ -83,7 +92,12 @@ FAKE_PROCS: dict[str, dict[str, Any]] = {
     },
     "4000": {
         "cmdline": ["python3", "-m", "http.server"],
-        "roles": ["unix_listen_abstract", "unix_abstract_client", "unix_listen_seqpacket", "unix_dgram_named"],
+        "roles": [
+            "unix_listen_abstract",
+            "unix_abstract_client",
+            "unix_listen_seqpacket",
+            "unix_dgram_named",
+        ],
         # The old "[0000]:INODE" link form is also accepted by netstat.
         "old_form_roles": ["unix_abstract_server"],
     },
@@ -126,7 +140,9 @@ def sh(*cmd: str, check: bool = True) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", default="live-ns")
-    parser.add_argument("--no-ipv6-copy", action="store_true", help="do not refresh the no-ipv6 scenario")
+    parser.add_argument(
+        "--no-ipv6-copy", action="store_true", help="do not refresh the no-ipv6 scenario"
+    )
     args = parser.parse_args()
     root = capture_proc.FIXTURES / "proc"
 
@@ -140,7 +156,9 @@ def main() -> int:
         out = UNIX_DIR / "inodes.json"
         UNIX_DIR.mkdir()
         script = Path(__file__).resolve().parent / "live_sockets.py"
-        child = subprocess.Popen(["ip", "netns", "exec", NETNS, sys.executable, str(script), str(out), str(UNIX_DIR)])
+        child = subprocess.Popen(
+            ["ip", "netns", "exec", NETNS, sys.executable, str(script), str(out), str(UNIX_DIR)]
+        )
         deadline = time.monotonic() + 30
         while not out.exists():
             if child.poll() is not None or time.monotonic() > deadline:
@@ -149,7 +167,9 @@ def main() -> int:
         inodes = json.loads(out.read_text())
         # ip netns exec execs the command, so child.pid is the python process in the netns.
         src_net = Path(f"/proc/{child.pid}/net")
-        capture_proc.capture(args.scenario, src_net=src_net, root=root, fake_procs=fake_proc_spec(inodes))
+        capture_proc.capture(
+            args.scenario, src_net=src_net, root=root, fake_procs=fake_proc_spec(inodes)
+        )
         roles = capture_proc.FIXTURES / "roles" / f"{args.scenario}.json"
         roles.parent.mkdir(exist_ok=True)
         roles.write_text(json.dumps(inodes, indent=1) + "\n")

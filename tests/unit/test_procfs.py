@@ -78,8 +78,10 @@ def test_unix_rows_paths_and_flags() -> None:
 def test_unix_header_without_inode_column() -> None:
     rows = list(
         parse_unix_lines(
-            ["Num       RefCount Protocol Flags    Type St Path",
-             "0000000000000000: 00000002 00000000 00010000 0001 01 4711"]  # fmt: skip
+            [
+                "Num       RefCount Protocol Flags    Type St Path",
+                "0000000000000000: 00000002 00000000 00010000 0001 01 4711",
+            ]
         )
     )
     assert rows[0].inode is None and rows[0].path == "4711"
