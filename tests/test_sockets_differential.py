@@ -7,8 +7,10 @@ with only queue sizes and timers masked where two netstat runs show they moved.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import pytest
-from netns import NetNS, assert_same, compare
+from netns import NetNS, assert_same, compare, netstat_cmd, pnetstat_cmd
 
 pytestmark = pytest.mark.differential
 
@@ -86,3 +88,23 @@ def test_transient_states(netns: NetNS) -> None:
     assert "TIME_WAIT" in out and "CLOSE_WAIT" in out and "FIN_WAIT2" in out
     for flags in (["-tan"], ["-ta"], ["-tanoe"], ["-tanp"], ["-taeeW"]):
         assert_same(compare(netns, flags))
+
+
+def _as_nobody(build: Callable[[Sequence[str]], list[str]]) -> Callable[[Sequence[str]], list[str]]:
+    def argv(flags: Sequence[str]) -> list[str]:
+        return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *build(flags)]
+
+    return argv
+
+
+@pytest.mark.parametrize("flags", [["-tanp"], ["-anp"], ["-xp"], ["-anpe"], ["-tulpn"]])
+def test_unprivileged_user_sees_what_netstat_sees(populated_ns: NetNS, flags: list[str]) -> None:
+    """As nobody, -p shows only what netstat shows, with its note on stderr."""
+    result = compare(
+        populated_ns,
+        flags,
+        reference=_as_nobody(netstat_cmd),
+        candidate=_as_nobody(pnetstat_cmd),
+    )
+    assert b"Not all processes" in result.first.stderr or b"No info" in result.first.stderr
+    assert_same(result)
