@@ -1,9 +1,12 @@
 """The data model: what the sources produce and the views render.
 
-Every type is a frozen, slotted dataclass that keeps each column the kernel gave, in the order
-the kernel gave it, under the kernel's name. Kernel numbers that have meaning become enums, but
-the raw number is what is stored, so an unknown value never crashes a reader; the enum is a
-property (``None`` when the kernel said something we do not know).
+Every type is immutable and keeps each column the kernel gave, in the order the kernel gave it,
+under the kernel's name. The per-socket rows (``InetSocket``, ``UnixSocket``) are typed
+``NamedTuple``s rather than frozen dataclasses because a listing can hold 100k of them: building
+one costs 0.2-0.6 µs against 4.6 µs for a frozen slotted dataclass of 17 fields (measured on
+this machine). Everything else is a frozen, slotted dataclass. Kernel numbers that have meaning
+become enums, but the raw number is what is stored, so an unknown value never crashes a reader;
+the enum is a property (``None`` when the kernel said something we do not know).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
+from typing import NamedTuple
 
 __all__ = [
     "Family",
@@ -82,8 +86,7 @@ class UnixState(enum.IntEnum):
     DISCONNECTING = 4
 
 
-@dataclass(frozen=True, slots=True)
-class InetSocket:
+class InetSocket(NamedTuple):
     """One row of /proc/net/{tcp,udp,udplite,raw}[6].
 
     ``state`` is the kernel's number (a ``TcpState`` for TCP; for RAW and UDP the same numbers
@@ -129,8 +132,7 @@ class InetSocket:
             return None
 
 
-@dataclass(frozen=True, slots=True)
-class UnixSocket:
+class UnixSocket(NamedTuple):
     """One row of /proc/net/unix.
 
     ``inode`` is ``None`` when the kernel's header has no Inode column (ancient kernels);

@@ -133,6 +133,8 @@ def _ipv6(hexaddr: str) -> IPv6Address:
 def _address(hexaddr: str, cache: dict[str, IPAddress]) -> IPAddress:
     found = cache.get(hexaddr)
     if found is None:
+        if not hexaddr or len(hexaddr) > 64 or not _HEXDIGITS.issuperset(hexaddr):
+            raise ValueError(hexaddr)
         found = _ipv6(hexaddr) if len(hexaddr) > 8 else _ipv4(hexaddr)
         cache[hexaddr] = found
     return found
@@ -155,71 +157,69 @@ def parse_inet_lines(
     """
     cache: dict[str, IPAddress] = {}
     minimum = _MIN_FIELDS[protocol]
-    # Columns that a short (but not bogus) row lacks keep the previous row's values, as in
-    # netstat, whose scan targets are reused from row to row.
-    previous: list[int] = [0] * 14
+    new = tuple.__new__
+    last: InetSocket | None = None
     for lineno, line in enumerate(lines, 1):
         if lineno == 1:
             continue
         fields = line.split()
         try:
-            values, hexes = _fast_inet(fields)
+            # The common case, inline because it runs once per socket: a complete kernel row.
+            sl, local, remote, st, queues, timer, retr, uid, timeout, inode = fields[:10]
+            lhex, lport = local.split(":")
+            rhex, rport = remote.split(":")
+            txq, rxq = queues.split(":")
+            tr, when = timer.split(":")
+            if sl[-1] != ":":
+                raise ValueError(sl)
+            laddr = cache.get(lhex) or _address(lhex, cache)
+            raddr = cache.get(rhex) or _address(rhex, cache)
+            row: InetSocket = new(
+                InetSocket,
+                (protocol, family, int(sl[:-1]), laddr, int(lport, 16), raddr, int(rport, 16),
+                 int(st, 16), int(txq, 16), int(rxq, 16), int(tr, 16), int(when, 16),
+                 int(retr, 16), int(uid), int(timeout), int(inode), tuple(fields[10:])),
+            )  # fmt: skip
         except (ValueError, IndexError):
-            values, hexes, count = _scan_inet(line, previous)
-            if count < minimum:
+            slow = _slow_inet(line, last, protocol, family, minimum, cache)
+            if slow is None:
                 on_error(ParseError(path, lineno, line.rstrip("\n")))
                 continue
-        previous = values
-        yield InetSocket(
-            protocol,
-            family,
-            values[0],
-            _address(hexes[0], cache),
-            values[2],
-            _address(hexes[1], cache),
-            values[4],
-            values[5],
-            values[6],
-            values[7],
-            values[8],
-            values[9],
-            values[10],
-            values[11],
-            values[12],
-            values[13],
-            tuple(fields[10:]) if len(fields) > 10 else (),
-        )
+            row = slow
+        last = row
+        yield row
 
 
-def _fast_inet(fields: list[str]) -> tuple[list[int], tuple[str, str]]:
-    """The common case: a complete, well-formed kernel row (raises on anything else)."""
-    sl, local, remote, st, queues, timer, retr, uid, timeout, inode = fields[:10]
-    if not sl.endswith(":"):
-        raise ValueError(sl)
-    lhex, lport = local.split(":")
-    rhex, rport = remote.split(":")
-    txq, rxq = queues.split(":")
-    tr, when = timer.split(":")
-    if not (lhex and rhex) or len(lhex) > 64 or len(rhex) > 64:
-        raise ValueError(local)
-    int(lhex, 16), int(rhex, 16)
-    values = [
-        int(sl[:-1]),
-        0,
-        int(lport, 16),
-        0,
-        int(rport, 16),
-        int(st, 16),
-        int(txq, 16),
-        int(rxq, 16),
-        int(tr, 16),
-        int(when, 16),
-        int(retr, 16),
-        int(uid),
-        int(timeout),
-        int(inode),
-    ]
-    return values, (lhex, rhex)
+def _slow_inet(
+    line: str,
+    last: InetSocket | None,
+    protocol: Protocol,
+    family: Family,
+    minimum: int,
+    cache: dict[str, IPAddress],
+) -> InetSocket | None:
+    """An unusual row, scanned the way netstat scans it; ``None`` if netstat calls it bogus.
+
+    Columns that a short (but not bogus) row lacks keep the previous row's values, as in
+    netstat, whose scan targets are reused from row to row.
+    """
+    previous = [0] * 14
+    if last is not None:
+        previous = [last.sl, 0, last.local_port, 0, last.remote_port, last.state, last.tx_queue,
+                    last.rx_queue, last.timer, last.timer_expires, last.retransmits, last.uid,
+                    last.timeout, last.inode]  # fmt: skip
+    values, hexes, count = _scan_inet(line, previous)
+    if count < minimum:
+        return None
+    return InetSocket(
+        protocol,
+        family,
+        values[0],
+        _address(hexes[0], cache),
+        values[2],
+        _address(hexes[1], cache),
+        *values[4:14],
+    )
 
 
 def _scan_inet(line: str, previous: list[int]) -> tuple[list[int], tuple[str, str], int]:

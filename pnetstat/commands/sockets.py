@@ -31,6 +31,8 @@ _WARNING_WORD = {Protocol.TCP: "tcp", Protocol.UDP: "udp", Protocol.UDPLITE: "ud
                  Protocol.RAW: "raw"}  # fmt: skip
 _SUPPORT_NAME = {Protocol.TCP: "AF INET (tcp)", Protocol.UDP: "AF INET (udp)",
                  Protocol.UDPLITE: "AF INET (udplite)", Protocol.RAW: "AF INET (raw)"}  # fmt: skip
+# Rows are handed to the CLI in chunks: one write per line would cost more than the row.
+_CHUNK = 512
 # Families net-tools can list but Linux dropped, with the /proc files netstat tries.
 _OLD_FAMILIES = (
     ("ipx", "AF IPX", ("net/ipx/socket", "net/ipx")),
@@ -141,12 +143,22 @@ def _inet(
 def _with_warnings(
     lines: Iterator[str], warnings: list[ParseError], word: str
 ) -> Iterator[tuple[int, str]]:
-    """Interleave netstat's bogus-line warnings with the rows, in reading order."""
+    """Pass rows on in chunks, with netstat's bogus-line warnings before the rows after them."""
+    chunk: list[str] = []
     for line in lines:
-        while warnings:
-            warnings.pop(0)
-            yield 2, f"warning, got bogus {word} line.\n"
-        yield 1, line
+        if warnings:
+            if chunk:
+                yield 1, "".join(chunk)
+                chunk.clear()
+            for _ in warnings:
+                yield 2, f"warning, got bogus {word} line.\n"
+            warnings.clear()
+        chunk.append(line)
+        if len(chunk) >= _CHUNK:
+            yield 1, "".join(chunk)
+            chunk.clear()
+    if chunk:
+        yield 1, "".join(chunk)
     for _ in warnings:
         yield 2, f"warning, got bogus {word} line.\n"
     warnings.clear()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from ..model import InetSocket, OwnerMap, Protocol, UnixSocket
+from ..model import InetSocket, IPAddress, OwnerMap, Protocol, UnixSocket
 from ..options import Options
 from ..resolve import Resolver
 from .names import (
@@ -37,6 +37,9 @@ _UDP_TIMERS = ("off", "on1", "on2")
 _UNIX_TYPES = {1: "STREAM", 2: "DGRAM", 3: "RAW", 4: "RDM", 5: "SEQPACKET"}
 _UNIX_STATES = {0: "FREE", 2: "CONNECTING", 3: "CONNECTED", 4: "DISCONNECTING"}
 _LABELS = {Protocol.TCP: "tcp", Protocol.UDP: "udp", Protocol.UDPLITE: "udpl", Protocol.RAW: "raw"}
+# Row formats of TCP/RAW and of UDP/UDP-Lite (netstat pads the protocol differently).
+_ROW = "%-4s  %6d %6d %-23s %-23s %-11s"
+_UDP_ROW = "%-5s %6d %6d %-23s %-23s %-11s"
 # The kernel's USER_HZ, which /proc's timer columns count in.
 _HZ = 100
 
@@ -114,30 +117,34 @@ def render_inet_rows(
     """One line per socket that ``options`` selects, in the order given."""
     numeric_hosts, numeric_ports = options.numeric_hosts, options.numeric_ports
     wide = options.wide
+    # Per-run caches keyed by the address object's identity (the parsers hand out one object
+    # per distinct address) and by port: this loop runs once per socket.
+    hosts: dict[int, tuple[IPAddress, str]] = {}
+    ports: dict[tuple[int, str], str] = {}
+
+    def host(address: IPAddress) -> str:
+        hit = hosts.get(id(address))
+        if hit is None or hit[0] is not address:
+            hit = (address, format_host(address, numeric_hosts, resolver))
+            hosts[id(address)] = hit
+        return hit[1]
+
+    def port(number: int, service: str) -> str:
+        text = ports.get((number, service))
+        if text is None:
+            text = ports[(number, service)] = format_port(number, service, numeric_ports, resolver)
+        return text
+
     for sock in rows:
         if not shown(sock.server, options):
             continue
         protocol = sock.protocol
         service = SERVICE_PROTOCOL[protocol]
-        local = fit_endpoint(
-            format_host(sock.local_address, numeric_hosts, resolver),
-            format_port(sock.local_port, service, numeric_ports, resolver),
-            wide,
-        )
-        remote = fit_endpoint(
-            format_host(sock.remote_address, numeric_hosts, resolver),
-            format_port(sock.remote_port, service, numeric_ports, resolver),
-            wide,
-        )
+        local = fit_endpoint(host(sock.local_address), port(sock.local_port, service), wide)
+        remote = fit_endpoint(host(sock.remote_address), port(sock.remote_port, service), wide)
         label = _LABELS[protocol] + ("6" if sock.family == 10 else "")
-        if protocol is Protocol.UDP or protocol is Protocol.UDPLITE:
-            line = "%-5s %6d %6d %-23s %-23s %-11s" % (
-                label, sock.rx_queue, sock.tx_queue, local, remote, _state_text(sock)
-            )  # fmt: skip
-        else:
-            line = "%-4s  %6d %6d %-23s %-23s %-11s" % (
-                label, sock.rx_queue, sock.tx_queue, local, remote, _state_text(sock)
-            )  # fmt: skip
+        template = _UDP_ROW if protocol is Protocol.UDP or protocol is Protocol.UDPLITE else _ROW
+        line = template % (label, sock.rx_queue, sock.tx_queue, local, remote, _state_text(sock))
         if options.extend:
             user = format_user(sock.uid, options.numeric_users, resolver)
             line += " %s %-10d" % (ljust_bytes(user, 10), sock.inode)
