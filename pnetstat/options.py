@@ -47,6 +47,8 @@ _LONG: tuple[tuple[str, bool, str], ...] = (
     ("numeric-ports", False, "numeric-ports"), ("numeric-users", False, "numeric-users"),
     ("symbolic", False, "N"), ("cache", False, "C"), ("fib", False, "F"),
     ("groups", False, "g"), ("context", False, "Z"),
+    # pnetstat's own options, after netstat's so that its prefixes resolve as before.
+    ("json", False, "json"), ("json-lines", False, "json-lines"),
 )  # fmt: skip
 
 # AF-group entries past this index are outside netstat's translation table: "--tcpip" only
@@ -118,6 +120,8 @@ class Options:
     protocols_implied: bool = False
     explicit: bool = False
     warnings: tuple[str, ...] = field(default=())
+    json: bool = False
+    json_lines: bool = False
 
     @property
     def inet_selected(self) -> bool:
@@ -203,7 +207,8 @@ _COUNTERS = {"a": "all", "l": "listening", "c": "continuous", "p": "programs", "
              "g": "groups", "v": "verbose", "C": "cache", "F": "fib", "N": "symbolic",
              "x": "unix", "2": "l2cap", "f": "rfcomm",
              "numeric-hosts": "numeric_hosts", "numeric-ports": "numeric_ports",
-             "numeric-users": "numeric_users"}  # fmt: skip
+             "numeric-users": "numeric_users", "json": "json",
+             "json-lines": "json_lines"}  # fmt: skip
 
 
 def parse_args(args: Sequence[str], prog: str = "pnetstat") -> Options | Exit:

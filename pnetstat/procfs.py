@@ -211,15 +211,11 @@ def _slow_inet(
     values, hexes, count = _scan_inet(line, previous)
     if count < minimum:
         return None
+    st, txq, rxq, tr, when, retr, uid, timeout, inode = values[5:14]
     return InetSocket(
-        protocol,
-        family,
-        values[0],
-        _address(hexes[0], cache),
-        values[2],
-        _address(hexes[1], cache),
-        *values[4:14],
-    )
+        protocol, family, values[0], _address(hexes[0], cache), values[2],
+        _address(hexes[1], cache), values[4], st, txq, rxq, tr, when, retr, uid, timeout, inode,
+    )  # fmt: skip
 
 
 def _scan_inet(line: str, previous: list[int]) -> tuple[list[int], tuple[str, str], int]:

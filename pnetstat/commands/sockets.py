@@ -10,18 +10,21 @@ status 1 after that protocol; a missing IPv6 file is always passed over in silen
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from ..errors import ParseError, ProcReadError, Unsupported
-from ..model import Family, OwnerMap, Protocol
+from ..model import Family, InetSocket, OwnerMap, Protocol, UnixSocket
 from ..options import Options
 from ..processes import read_owners
 from ..procfs import read_inet_sockets, read_unix_sockets
+from ..resolve import Resolver
+from ..views import json as json_view
 from ..views.sockets import (
     render_inet_header,
     render_inet_rows,
     render_unix_header,
     render_unix_rows,
+    shown,
 )
 from . import Command, Context, no_support
 
@@ -58,15 +61,104 @@ def owner_notes(owners: OwnerMap) -> Iterator[tuple[int, str]]:
         yield 2, " will not be shown, you would have to be root to see it all.)\n"
 
 
+class _TextSink:
+    """netstat's text: the views of views/sockets.py."""
+
+    def open(self) -> Iterator[str]:
+        return iter(())
+
+    def close(self) -> Iterator[str]:
+        return iter(())
+
+    inet_header = staticmethod(render_inet_header)
+    inet_rows = staticmethod(render_inet_rows)
+    unix_header = staticmethod(render_unix_header)
+
+    @staticmethod
+    def unix_rows(
+        rows: Iterable[UnixSocket], options: Options, resolver: Resolver, owners: OwnerMap | None
+    ) -> Iterator[str]:
+        return render_unix_rows(rows, options, owners)
+
+
+class _JsonSink:
+    """``--json`` (one document per pass) or ``--json-lines`` (one object per socket)."""
+
+    def __init__(self, lines: bool) -> None:
+        self.lines = lines
+        self.first = True
+
+    def open(self) -> Iterator[str]:
+        if not self.lines:
+            head = json_view.dumps({"schema_version": json_view.SCHEMA_VERSION, "view": "sockets"})
+            yield head[:-1] + ',"sockets":['
+
+    def close(self) -> Iterator[str]:
+        if not self.lines:
+            yield "]}\n"
+
+    def _emit(self, record: dict[str, object]) -> str:
+        if self.lines:
+            return json_view.dumps({"schema_version": json_view.SCHEMA_VERSION, **record}) + "\n"
+        text = json_view.dumps(record)
+        text = text if self.first else "," + text
+        self.first = False
+        return text
+
+    def inet_header(self, options: Options) -> Iterator[str]:
+        return iter(())
+
+    def unix_header(self, options: Options) -> Iterator[str]:
+        return iter(())
+
+    def inet_rows(
+        self,
+        rows: Iterable[InetSocket],
+        options: Options,
+        resolver: Resolver,
+        owners: OwnerMap | None,
+    ) -> Iterator[str]:
+        names = None if options.numeric_hosts else resolver
+        for sock in rows:
+            if shown(sock.server, options):
+                yield self._emit(json_view.inet_record(sock, names, owners))
+
+    def unix_rows(
+        self,
+        rows: Iterable[UnixSocket],
+        options: Options,
+        resolver: Resolver,
+        owners: OwnerMap | None,
+    ) -> Iterator[str]:
+        for sock in rows:
+            if shown(sock.server, options):
+                yield self._emit(json_view.unix_record(sock, owners))
+
+
+_Sink = _TextSink | _JsonSink
+
+
 def list_sockets(options: Options, context: Context) -> Command:
-    """One pass of the socket listing."""
+    """One pass of the socket listing (text, or JSON with ``--json``/``--json-lines``)."""
+    sink: _Sink = _TextSink()
+    if options.json or options.json_lines:
+        sink = _JsonSink(options.json_lines)
+    for line in sink.open():
+        yield 1, line
+    status = yield from _list(options, context, sink)
+    for line in sink.close():
+        yield 1, line
+    return status
+
+
+def _list(options: Options, context: Context, sink: _Sink) -> Command:
     explicit = options.explicit
     owners: OwnerMap | None = None
     if not explicit or options.inet_selected:
         if options.programs:
             owners = read_owners(context.proc)
             yield from owner_notes(owners)
-        for line in render_inet_header(options):
+        for line in sink.inet_header(options):
             yield 1, line
     for protocol in (Protocol.TCP, None, Protocol.UDP, Protocol.UDPLITE, Protocol.RAW):
         if protocol is None:
@@ -76,7 +168,7 @@ def list_sockets(options: Options, context: Context) -> Command:
                     return status
             continue
         if not explicit or getattr(options, protocol.value):
-            status = yield from _inet(protocol, options, context, owners)
+            status = yield from _inet(protocol, options, context, owners, sink)
             if status:
                 return status
     if options.groups:
@@ -89,7 +181,7 @@ def list_sockets(options: Options, context: Context) -> Command:
         if options.programs and owners is None:
             owners = read_owners(context.proc)
             yield from owner_notes(owners)
-        status = yield from _unix(options, context, owners)
+        status = yield from _unix(options, context, owners, sink)
         if status:
             return status
     for flag, name, files in _OLD_FAMILIES:
@@ -113,7 +205,11 @@ def _missing(name: str, options: Options) -> Iterator[tuple[int, str]]:
 
 
 def _inet(
-    protocol: Protocol, options: Options, context: Context, owners: OwnerMap | None
+    protocol: Protocol,
+    options: Options,
+    context: Context,
+    owners: OwnerMap | None,
+    sink: _Sink,
 ) -> Command:
     status = 0
     warnings: list[ParseError] = []
@@ -135,7 +231,7 @@ def _inet(
             yield 2, f"{exc.path}: {exc.strerror}\n"
             return 255
         yield from _with_warnings(
-            render_inet_rows(rows, options, context.resolver, owners), warnings, word
+            sink.inet_rows(rows, options, context.resolver, owners), warnings, word
         )
     return status
 
@@ -181,9 +277,9 @@ def _sctp(options: Options, context: Context) -> Command:
     return 0
 
 
-def _unix(options: Options, context: Context, owners: OwnerMap | None) -> Command:
+def _unix(options: Options, context: Context, owners: OwnerMap | None, sink: _Sink) -> Command:
     warnings: list[ParseError] = []
-    for line in render_unix_header(options):
+    for line in sink.unix_header(options):
         yield 1, line
     try:
         rows = read_unix_sockets(context.proc, warnings.append)
@@ -193,5 +289,7 @@ def _unix(options: Options, context: Context, owners: OwnerMap | None) -> Comman
     except ProcReadError as exc:
         yield 2, f"{exc.path}: {exc.strerror}\n"
         return 255
-    yield from _with_warnings(render_unix_rows(rows, options, owners), warnings, "unix")
+    yield from _with_warnings(
+        sink.unix_rows(rows, options, context.resolver, owners), warnings, "unix"
+    )
     return 0
