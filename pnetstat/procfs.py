@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator
 from ipaddress import IPv4Address, IPv6Address
 
@@ -329,43 +330,66 @@ def parse_unix_lines(
     """
     has_inode = True
     previous = [0] * 7
+    pending: UnixSocket | None = None
     for lineno, line in enumerate(lines, 1):
         if lineno == 1:
             # Kernels before 2.2 printed no Inode column (netstat looks for the word).
             has_inode = "Inode" in line
             continue
-        fields = line.split(None, 7)
-        values = list(previous)
-        count = 0
-        for index, token in enumerate(fields[:7]):
-            try:
-                if index == 0:
-                    if not token.endswith(":"):
-                        raise ValueError(token)
-                    values[0] = int(token[:-1], 16)
-                else:
-                    values[index] = int(token, 16 if index < 6 else 10)
-            except ValueError:
-                break
-            count += 1
-        if count < 6:
+        if pending is not None and pending.path is not None and not _UNIX_ROW.match(line):
+            # The kernel writes a path verbatim, so a newline in it continues the row on the
+            # next line (netstat drops the rest and warns; we keep the path whole).
+            pending = pending._replace(path=f"{pending.path}\n{line.rstrip(chr(10))}")
+            continue
+        row = _unix_row(line, previous, has_inode)
+        if row is None:
             on_error(ParseError(path, lineno, line.rstrip("\n")))
             continue
-        previous = values
-        rest = fields[7].rstrip("\n") if count == 7 and len(fields) == 8 else None
-        if count == 6 and len(fields) > 6:
-            # The inode column did not parse: what stood there is the path.
-            rest = " ".join(fields[6:]).rstrip("\n")
-        if not has_inode:
-            # Without an Inode column netstat shows the number it scanned there as the path.
-            rest = str(values[6])
-        yield UnixSocket(
-            values[0],
-            values[1],
-            values[2],
-            values[3],
-            values[4],
-            values[5],
-            values[6] if has_inode else None,
-            rest if rest else None,
-        )
+        previous = [row.num, row.ref_count, row.protocol, row.flags, row.type, row.state,
+                    previous[6] if row.inode is None else row.inode]  # fmt: skip
+        if pending is not None:
+            yield pending
+        pending = row
+    if pending is not None:
+        yield pending
+
+
+# The start of a /proc/net/unix row: the socket's kernel address and a colon.
+_UNIX_ROW = re.compile(r"[0-9A-Fa-f]+: ")
+
+
+def _unix_row(line: str, previous: list[int], has_inode: bool) -> UnixSocket | None:
+    """One row scanned as netstat scans it (``None`` if netstat calls it bogus)."""
+    fields = line.split(None, 7)
+    values = list(previous)
+    count = 0
+    for index, token in enumerate(fields[:7]):
+        try:
+            if index == 0:
+                if not token.endswith(":"):
+                    raise ValueError(token)
+                values[0] = int(token[:-1], 16)
+            else:
+                values[index] = int(token, 16 if index < 6 else 10)
+        except ValueError:
+            break
+        count += 1
+    if count < 6:
+        return None
+    rest = fields[7].rstrip("\n") if count == 7 and len(fields) == 8 else None
+    if count == 6 and len(fields) > 6:
+        # The inode column did not parse: what stood there is the path.
+        rest = " ".join(fields[6:]).rstrip("\n")
+    if not has_inode:
+        # Without an Inode column netstat shows the number it scanned there as the path.
+        rest = str(values[6])
+    return UnixSocket(
+        values[0],
+        values[1],
+        values[2],
+        values[3],
+        values[4],
+        values[5],
+        values[6] if has_inode else None,
+        rest if rest else None,
+    )

@@ -8,6 +8,7 @@ IPv4-mapped IPv6 address loses its ``::ffff:`` prefix.
 
 from __future__ import annotations
 
+import re
 import socket
 from ipaddress import IPv4Address, IPv6Address
 
@@ -15,6 +16,7 @@ from ..model import IPAddress, Owner, Protocol
 from ..resolve import Resolver
 
 __all__ = [
+    "escape",
     "fit_endpoint",
     "format_host",
     "format_port",
@@ -34,6 +36,43 @@ SERVICE_PROTOCOL = {
 
 _UNSPECIFIED6 = IPv6Address(0)
 _ANY4 = IPv4Address(0)
+
+
+# What may not reach a terminal raw: C0 controls, DEL, C1 controls, and undecodable bytes
+# 0x80-0x9f (a terminal in an 8-bit mode reads those as C1). A backslash that would start
+# something looking like an escape is doubled, so the escaped text decodes one way only.
+_UNSAFE = "\x00-\x1f\x7f-\x9f\udc80-\udc9f"
+_ESCAPES = re.compile(f"[{_UNSAFE}]|\\\\(?=[xu\\\\{_UNSAFE}])")
+
+
+def _escape_one(match: re.Match[str]) -> str:
+    char = match.group()
+    code = ord(char)
+    if char == "\\":
+        return "\\\\"
+    if code >= 0xDC80:
+        return "\\x%02x" % (code - 0xDC00)
+    return ("\\u%04x" if 0x80 <= code <= 0x9F else "\\x%02x") % code
+
+
+def escape(text: str) -> str:
+    r"""Make text from the outside world (process names, socket paths, host and user names)
+    safe for a terminal, visibly and reversibly.
+
+    Text without control characters is unchanged, so it prints as netstat prints it::
+
+    >>> escape("sshd: root@pts/0"), escape("caf\udce9")
+    ('sshd: root@pts/0', 'caf\udce9')
+
+    ``\xHH`` stands for a C0 control, DEL or a raw byte 0x80-0x9f, ``\u00HH`` for a C1 control
+    character, ``\\`` for a backslash that would otherwise read as the start of an escape:
+
+    >>> print(escape("evil\x1b[2Jname"), escape("tab\there"), escape("\x9b"), escape("a\\x41"))
+    evil\x1b[2Jname tab\x09here \u009b a\\x41
+    """
+    if _ESCAPES.search(text) is None:
+        return text
+    return _ESCAPES.sub(_escape_one, text)
 
 
 def strip_mapped(text: str) -> str:
@@ -67,7 +106,7 @@ def format_host(address: IPAddress, numeric: bool, resolver: Resolver | None) ->
             name = resolver.resolve_network(int(address))
         else:
             name = resolver.resolve_host(address)
-        return name or str(address)
+        return escape(name) if name else str(address)
     if numeric or resolver is None:
         text = socket.inet_ntop(socket.AF_INET6, address.packed)
     elif address == _UNSPECIFIED6:
@@ -105,7 +144,8 @@ def format_user(uid: int, numeric: bool, resolver: Resolver | None) -> str:
     """A uid as netstat's ``-e`` prints it: the passwd name unless numeric or unknown."""
     if numeric or resolver is None:
         return str(uid)
-    return resolver.resolve_user(uid) or str(uid)
+    name = resolver.resolve_user(uid)
+    return escape(name) if name else str(uid)
 
 
 def program_name(argv0: str) -> str:
@@ -131,14 +171,29 @@ def ljust_bytes(text: str, width: int) -> str:
 
 
 def format_program(owner: Owner | None) -> str:
-    """The ``PID/Program name`` cell before padding: cut to 19 bytes, ``-`` if unknown.
+    r"""The ``PID/Program name`` cell before padding: cut to 19 bytes, ``-`` if unknown.
 
     >>> format_program(Owner(7391, 3, "averyveryveryverylongname"))
     '7391/averyveryveryv'
+    >>> format_program(Owner(7, 3, "/bin/\x1b[31mred"))
+    '7/\\x1b[31mred'
     """
     if owner is None:
         return "-"
     cell = f"{owner.pid}/{program_name(owner.argv0)}"
-    if cell.isascii():
-        return cell[:19]
-    return _encode(cell)[:19].decode("utf-8", "surrogateescape")
+    safe = escape(cell)
+    if safe is cell:
+        if cell.isascii():
+            return cell[:19]
+        return _encode(cell)[:19].decode("utf-8", "surrogateescape")
+    # Cut between escapes, never inside one.
+    kept, size = [], 0
+    for token in _TOKENS.findall(safe):
+        size += len(_encode(token))
+        if size > 19:
+            break
+        kept.append(token)
+    return "".join(kept)
+
+
+_TOKENS = re.compile(r"\\\\|\\x[0-9a-f]{2}|\\u[0-9a-f]{4}|.", re.S)

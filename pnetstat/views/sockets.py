@@ -13,6 +13,7 @@ from ..options import Options
 from ..resolve import Resolver
 from .names import (
     SERVICE_PROTOCOL,
+    escape,
     fit_endpoint,
     format_host,
     format_port,
@@ -182,6 +183,22 @@ def _unix_state(sock: UnixSocket) -> str:
     return _UNIX_STATES.get(sock.state, "UNKNOWN")
 
 
+def _unix_path(path: str | None) -> str:
+    """netstat reads the path as one whitespace-delimited word; a path with control
+    characters (a newline, an escape sequence) is shown escaped up to its first space.
+
+    >>> _unix_path("/tmp/with space/sock"), _unix_path("/tmp/a\\nb c")
+    ('/tmp/with', '/tmp/a\\\\x0ab')
+    """
+    if not path:
+        return ""
+    safe = escape(path)
+    if safe is path:
+        words = path.split()
+        return words[0] if words else ""
+    return escape(path.lstrip(" ").split(" ", 1)[0])
+
+
 def render_unix_rows(
     rows: Iterable[UnixSocket], options: Options, owners: OwnerMap | None = None
 ) -> Iterator[str]:
@@ -201,6 +218,4 @@ def render_unix_rows(
         if options.programs:
             owner = owners.first(sock.inode) if owners is not None and sock.inode else None
             line += " " + ljust_bytes(format_program(owner), 20)
-        # netstat reads the path as one whitespace-delimited word.
-        words = sock.path.split() if sock.path else ()
-        yield "%s %s\n" % (line, words[0] if words else "")
+        yield "%s %s\n" % (line, _unix_path(sock.path))
