@@ -37,6 +37,10 @@ Sockets:
   -e, --extend       user and inode                      -o, --timers     timers
   -p, --programs     PID/program owning each socket      -W, --wide       no truncation
   -c, --continuous   repeat every second                 -v, --verbose    report missing families
+pnetstat only:
+  --json, --json-lines   machine-readable output (--json-lines: one object per socket)
+  --dns-timeout=SEC  wait at most SEC for one host name (default 2), then print the address
+  --dns-deadline=SEC wait at most SEC for host names in all (default 5)
 Other views:
   -r, --route        routing table (-F FIB, -C cache; -e, -ee more columns)
   -i, --interfaces   interface table (-a all, -e long form)
@@ -106,7 +110,10 @@ def main(
         return _exit(parsed, out, err)
     for warning in parsed.warnings:
         err.write(warning)
-    context = Context(ProcFS(proc or "/proc"), Resolver(etc or "/etc"))
+    resolver = Resolver(
+        etc or "/etc", lookup_timeout=parsed.dns_timeout, total_timeout=parsed.dns_deadline
+    )
+    context = Context(ProcFS(proc or "/proc"), resolver)
     first = True
     while True:
         status = _drain(_command(parsed, context, first), out, err)

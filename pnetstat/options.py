@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-__all__ = ["AF_ALIASES", "Exit", "Mode", "Options", "parse_args"]
+__all__ = ["AF_ALIASES", "DNS_DEADLINE", "DNS_TIMEOUT", "Exit", "Mode", "Options", "parse_args"]
 
 # Every spelling netstat accepts for an address family, and the name it records.
 AF_ALIASES: dict[str, str] = {
@@ -49,11 +49,18 @@ _LONG: tuple[tuple[str, bool, str], ...] = (
     ("groups", False, "g"), ("context", False, "Z"),
     # pnetstat's own options, after netstat's so that its prefixes resolve as before.
     ("json", False, "json"), ("json-lines", False, "json-lines"),
+    ("dns-timeout", True, "dns-timeout"), ("dns-deadline", True, "dns-deadline"),
 )  # fmt: skip
 
 # AF-group entries past this index are outside netstat's translation table: "--tcpip" only
 # prints an internal error (observed with net-tools 2.10).
 _AF_TABLE_SIZE = 12
+
+
+#: Default seconds to wait for one host name, and for host names in all, before printing
+#: addresses numerically (netstat waits as long as the resolver takes).
+DNS_TIMEOUT = 2.0
+DNS_DEADLINE = 5.0
 
 
 class Mode(enum.Enum):
@@ -122,6 +129,8 @@ class Options:
     warnings: tuple[str, ...] = field(default=())
     json: bool = False
     json_lines: bool = False
+    dns_timeout: float = DNS_TIMEOUT
+    dns_deadline: float = DNS_DEADLINE
 
     @property
     def inet_selected(self) -> bool:
@@ -231,8 +240,11 @@ def _parse(args: Sequence[str], prog: str) -> Options:
     warnings: list[str] = []
     modes: list[Mode] = []
     extend = 0
+    seconds: dict[str, float] = {}
     for key, value in _getopt(args, prog):
-        if key in _COUNTERS:
+        if key in ("dns-timeout", "dns-deadline"):
+            seconds[key.replace("-", "_")] = _seconds(key, value or "", prog)
+        elif key in _COUNTERS:
             flags[_COUNTERS[key]] = True
         elif key == "e":
             extend += 1
@@ -273,8 +285,20 @@ def _parse(args: Sequence[str], prog: str) -> Options:
         extend=extend,
         families=tuple(families),
         warnings=tuple(warnings),
+        **seconds,
         **flags,
     ))  # fmt: skip
+
+
+def _seconds(key: str, value: str, prog: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not 0 <= number < float("inf"):
+        message = f"{prog}: --{key} wants a number of seconds, not {value!r}\n"
+        raise _Abort(Exit(3, message, usage=True))
+    return number
 
 
 def _add_family(

@@ -10,6 +10,9 @@ Every answer, including "no name", is cached: a run never asks twice.
 from __future__ import annotations
 
 import socket
+import threading
+import time
+from collections.abc import Iterable
 from ipaddress import IPv4Address, IPv6Address
 
 __all__ = ["Resolver", "parse_inet_network", "parse_networks", "parse_protocols", "parse_services"]
@@ -87,36 +90,124 @@ def _read(path: str) -> str:
         return ""
 
 
-class Resolver:
-    """Cached lookups for one run. Every ``resolve_*`` returns ``None`` when there is no name."""
+def lookup_host(address: IPv4Address | IPv6Address) -> str | None:
+    """Ask the C library for the name of ``address``, as netstat does (blocking).
 
-    def __init__(self, etc: str = "/etc") -> None:
+    IPv4 goes through ``gethostbyaddr`` (its canonical name); IPv6 through ``getnameinfo``
+    without NI_NAMEREQD, which answers the numeric form when there is no name.
+    """
+    try:
+        if isinstance(address, IPv4Address):
+            return socket.gethostbyaddr(str(address))[0]
+        return socket.getnameinfo((str(address), 0, 0, 0), 0)[0]
+    except (OSError, UnicodeError):
+        return None
+
+
+class _Deadlines:
+    """Reverse lookups on daemon threads, waited for within a per-lookup and a total deadline.
+
+    Threads are daemons so that a lookup still stuck in the C library never holds the process
+    at exit. An address whose wait ran out is numeric for the rest of the run (not named in a
+    later row), so one run never shows the same address two ways.
+    """
+
+    def __init__(self, per_lookup: float, total: float, workers: int = 16) -> None:
+        self.per_lookup = per_lookup
+        self.total = total
+        self.workers = workers
+        self.threads = 0
+        self.pending: list[IPv4Address | IPv6Address] = []
+        self.lock = threading.Condition()
+        self.started: dict[IPv4Address | IPv6Address, float] = {}
+        self.done: dict[IPv4Address | IPv6Address, str | None] = {}
+        self.given_up: set[IPv4Address | IPv6Address] = set()
+        self.budget_ends: float | None = None
+
+    def submit(self, address: IPv4Address | IPv6Address) -> None:
+        with self.lock:
+            if address in self.started:
+                return
+            self.started[address] = time.monotonic()
+            self.pending.append(address)
+            if self.threads < min(self.workers, len(self.pending) + self.threads):
+                self.threads += 1
+                threading.Thread(target=self._work, daemon=True, name="pnetstat-dns").start()
+            self.lock.notify()
+
+    def _work(self) -> None:
+        while True:
+            with self.lock:
+                while not self.pending:
+                    self.lock.wait()
+                address = self.pending.pop(0)
+            name = lookup_host(address)
+            with self.lock:
+                self.done[address] = name
+                self.lock.notify_all()
+
+    def wait(self, address: IPv4Address | IPv6Address) -> str | None:
+        self.submit(address)
+        with self.lock:
+            now = time.monotonic()
+            if self.budget_ends is None:
+                self.budget_ends = now + self.total
+            until = min(self.started[address] + self.per_lookup, self.budget_ends)
+            while address not in self.done and address not in self.given_up and now < until:
+                self.lock.wait(until - now)
+                now = time.monotonic()
+            if address in self.done and address not in self.given_up:
+                return self.done[address]
+            self.given_up.add(address)
+            return None
+
+
+class Resolver:
+    """Cached lookups for one run. Every ``resolve_*`` returns ``None`` when there is no name.
+
+    With ``lookup_timeout`` (seconds per host lookup) and ``total_timeout`` (seconds spent
+    waiting for host names in all), host lookups run concurrently and an address whose answer
+    is late stays numeric; without them every lookup blocks as long as the C library takes.
+    """
+
+    def __init__(
+        self,
+        etc: str = "/etc",
+        *,
+        lookup_timeout: float | None = None,
+        total_timeout: float | None = None,
+    ) -> None:
         self.etc = etc
+        self._deadlines: _Deadlines | None = None
+        if lookup_timeout is not None or total_timeout is not None:
+            self._deadlines = _Deadlines(
+                lookup_timeout if lookup_timeout is not None else float("inf"),
+                total_timeout if total_timeout is not None else float("inf"),
+            )
         self._hosts4: dict[IPv4Address, str | None] = {}
         self._hosts6: dict[IPv6Address, str | None] = {}
         self._services: dict[tuple[int, str], str] | None = None
         self._networks: dict[int, str] | None = None
         self._users: dict[int, str | None] = {}
 
+    def prefetch(self, addresses: Iterable[IPv4Address | IPv6Address]) -> None:
+        """Start looking up ``addresses`` now, so later ``resolve_host`` calls find answers
+        (only with deadlines; without them lookups happen when asked for)."""
+        if self._deadlines is not None:
+            for address in addresses:
+                self._deadlines.submit(address)
+
     def resolve_host(self, address: IPv4Address | IPv6Address) -> str | None:
         """The host name of ``address`` (``gethostbyaddr`` / ``getnameinfo`` answer)."""
-        if isinstance(address, IPv4Address):
-            cache4 = self._hosts4
-            if address not in cache4:
-                try:
-                    cache4[address] = socket.gethostbyaddr(str(address))[0]
-                except (OSError, UnicodeError):
-                    cache4[address] = None
-            return cache4[address]
-        cache6 = self._hosts6
-        if address not in cache6:
-            try:
-                name = socket.getnameinfo((str(address), 0, 0, 0), 0)[0]
-            except (OSError, UnicodeError):
-                name = None
-            # getnameinfo without NI_NAMEREQD answers the numeric form when there is no name.
-            cache6[address] = name
-        return cache6[address]
+        cache: dict[IPv4Address, str | None] | dict[IPv6Address, str | None]
+        cache = self._hosts4 if isinstance(address, IPv4Address) else self._hosts6
+        if address not in cache:
+            if self._deadlines is not None:
+                name = self._deadlines.wait(address)
+            else:
+                name = lookup_host(address)
+            cache[address] = name  # type: ignore[index]
+        return cache[address]  # type: ignore[index]
 
     def resolve_service(self, port: int, protocol: str) -> str | None:
         """The service name of ``port`` for ``tcp``, ``udp`` or ``raw``.

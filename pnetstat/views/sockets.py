@@ -109,6 +109,31 @@ def format_timer(sock: InetSocket) -> str:
     return "%s (%.2f/%d/%d)" % (name, sock.timer_expires / _HZ, retransmits, sock.timeout)
 
 
+def _prefetched(rows: Iterable[InetSocket], resolver: Resolver | None) -> Iterator[InetSocket]:
+    """Pass rows on in batches, starting the batch's host lookups together, so that names are
+    looked up concurrently while output still streams."""
+    if resolver is None:
+        yield from rows
+        return
+    batch: list[InetSocket] = []
+    for sock in rows:
+        batch.append(sock)
+        if len(batch) == 256:
+            resolver.prefetch(_lookups(batch))
+            yield from batch
+            batch.clear()
+    resolver.prefetch(_lookups(batch))
+    yield from batch
+
+
+def _lookups(batch: list[InetSocket]) -> Iterator[IPAddress]:
+    # The addresses format_host will ask the resolver about (not 0.0.0.0, ::, 0.x.y.z).
+    for sock in batch:
+        for address in (sock.local_address, sock.remote_address):
+            if address.packed[0] if address.version == 4 else int(address):
+                yield address
+
+
 def render_inet_rows(
     rows: Iterable[InetSocket],
     options: Options,
@@ -136,7 +161,7 @@ def render_inet_rows(
             text = ports[(number, service)] = format_port(number, service, numeric_ports, resolver)
         return text
 
-    for sock in rows:
+    for sock in _prefetched(rows, resolver if not numeric_hosts else None):
         if not shown(sock.server, options):
             continue
         protocol = sock.protocol
