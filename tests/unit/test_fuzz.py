@@ -1,0 +1,94 @@
+"""Fuzzing the /proc parsers over mutated real captures (tests/fixtures/proc/live-ns).
+
+No exception may escape a parser except the project's typed errors, and the CLI run over a
+mutated tree must end with a status, never a traceback. The example budget is fixed so CI
+time is bounded.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pnetstat.cli import main
+from pnetstat.errors import Error
+from pnetstat.model import Family, Protocol
+from pnetstat.procfs import parse_inet_lines, parse_unix_lines
+
+LIVE = Path(__file__).resolve().parent.parent / "fixtures" / "proc" / "live-ns" / "net"
+CAPTURES = {name: (LIVE / name).read_text() for name in ("tcp", "tcp6", "udp", "raw6", "unix")}
+BUDGET = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@st.composite
+def mutated(draw: st.DrawFn, text: str) -> list[str]:
+    """A capture with a few of its lines cut, spliced, or sprinkled with odd characters."""
+    lines = text.splitlines(keepends=True)
+    for _ in range(draw(st.integers(0, 4))):
+        if not lines:
+            break
+        index = draw(st.integers(0, len(lines) - 1))
+        line = lines[index]
+        action = draw(st.sampled_from(["cut", "insert", "replace", "drop", "dup"]))
+        pos = draw(st.integers(0, len(line)))
+        if action == "cut":
+            lines[index] = line[:pos]
+        elif action == "insert":
+            junk = draw(st.text(alphabet=":0123456789ABCDEFxg \t\n\x00\x1b\udcff-+", max_size=8))
+            lines[index] = line[:pos] + junk + line[pos:]
+        elif action == "replace":
+            lines[index] = draw(st.text(max_size=80))
+        elif action == "drop":
+            del lines[index]
+        else:
+            lines.insert(index, line)
+    return lines
+
+
+@BUDGET
+@given(st.sampled_from(["tcp", "tcp6", "udp", "raw6"]).flatmap(
+    lambda name: st.tuples(st.just(name), mutated(CAPTURES[name]))))  # fmt: skip
+def test_inet_parser_never_raises_untyped(case: tuple[str, list[str]]) -> None:
+    name, lines = case
+    protocol = {"tcp": Protocol.TCP, "tcp6": Protocol.TCP, "udp": Protocol.UDP,
+                "raw6": Protocol.RAW}[name]  # fmt: skip
+    family = Family.INET6 if name.endswith("6") else Family.INET
+    errors: list[Error] = []
+    try:
+        rows = list(parse_inet_lines(lines, protocol, family, name, errors.append))
+    except Error:
+        return
+    assert len(rows) + len(errors) <= max(len(lines) - 1, 0)
+
+
+@BUDGET
+@given(mutated(CAPTURES["unix"]))
+def test_unix_parser_never_raises_untyped(lines: list[str]) -> None:
+    errors: list[Error] = []
+    try:
+        list(parse_unix_lines(lines, "unix", errors.append))
+    except Error:
+        return
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(["tcp", "udp", "unix"]).flatmap(
+    lambda name: st.tuples(st.just(name), mutated(CAPTURES[name]))),
+    st.sampled_from([["-an"], ["-a"], ["-anpe"], ["-xa"], ["-ano"], ["-aW"]]))  # fmt: skip
+def test_cli_over_mutated_tree_ends_with_a_status(
+    case: tuple[str, list[str]], flags: list[str]
+) -> None:
+    name, lines = case
+    with tempfile.TemporaryDirectory() as root:
+        (Path(root) / "net").mkdir()
+        (Path(root) / "net" / name).write_text("".join(lines), errors="surrogateescape")
+        out, err = io.StringIO(), io.StringIO()
+        status = main([*flags, "--dns-deadline=0"], proc=root, stdout=out, stderr=err)
+    assert isinstance(status, int)
+    assert "Traceback" not in err.getvalue()
