@@ -3,24 +3,52 @@
 >>> import pnetstat
 >>> all(isinstance(s, (pnetstat.InetSocket, pnetstat.UnixSocket)) for s in pnetstat.sockets())
 True
+
+Names are loaded on first use (PEP 562), so ``python3 -m pnetstat`` pays only for what a run
+needs.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
-from .api import sockets
-from .errors import Error, NetlinkError, ParseError, ProcReadError, Unsupported, UsageError
-from .model import (
-    Family,
-    InetSocket,
-    Owner,
-    OwnerMap,
-    Protocol,
-    TcpState,
-    UnixSocket,
-    UnixState,
-    UnixType,
-)
+
+if TYPE_CHECKING:
+    from .api import sockets
+    from .errors import Error, NetlinkError, ParseError, ProcReadError, Unsupported, UsageError
+    from .model import (
+        Family,
+        InetSocket,
+        Owner,
+        OwnerMap,
+        Protocol,
+        TcpState,
+        UnixSocket,
+        UnixState,
+        UnixType,
+    )
+
+# Public name -> module that defines it.
+_WHERE = {
+    "sockets": "api",
+    "Error": "errors",
+    "NetlinkError": "errors",
+    "ParseError": "errors",
+    "ProcReadError": "errors",
+    "Unsupported": "errors",
+    "UsageError": "errors",
+    "Family": "model",
+    "InetSocket": "model",
+    "Owner": "model",
+    "OwnerMap": "model",
+    "Protocol": "model",
+    "TcpState": "model",
+    "UnixSocket": "model",
+    "UnixState": "model",
+    "UnixType": "model",
+}
 
 __all__ = [
     "Error",
@@ -41,3 +69,16 @@ __all__ = [
     "__version__",
     "sockets",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pnetstat' has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))

@@ -140,10 +140,10 @@ def _exit(outcome: Exit, out: TextIO, err: TextIO) -> int:
 
 def run() -> None:
     """Console entry point: netstat's signal behaviour, then ``sys.exit`` with the status."""
-    import signal
+    import _signal  # type: ignore[import-not-found]  # C module; signal.py builds enums
 
     # Like netstat, die quietly when the reader of a pipe goes away (``| head``).
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    _signal.signal(_signal.SIGPIPE, _signal.SIG_DFL)
     isatty = sys.stdout.isatty()
     sys.stdout.reconfigure(errors="surrogateescape", line_buffering=isatty)  # type: ignore[union-attr]
     sys.stderr.reconfigure(errors="surrogateescape")  # type: ignore[union-attr]

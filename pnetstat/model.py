@@ -1,18 +1,18 @@
 """The data model: what the sources produce and the views render.
 
 Every type is immutable and keeps each column the kernel gave, in the order the kernel gave it,
-under the kernel's name. The per-socket rows (``InetSocket``, ``UnixSocket``) are typed
-``NamedTuple``s rather than frozen dataclasses because a listing can hold 100k of them: building
-one costs 0.2-0.6 µs against 4.6 µs for a frozen slotted dataclass of 17 fields (measured on
-this machine). Everything else is a frozen, slotted dataclass. Kernel numbers that have meaning
-become enums, but the raw number is what is stored, so an unknown value never crashes a reader;
-the enum is a property (``None`` when the kernel said something we do not know).
+under the kernel's name. The types here are typed ``NamedTuple``s rather than frozen
+dataclasses, for speed: a listing can hold 100k socket rows, and building one costs 0.2-0.6 µs
+against 4.6 µs for a frozen slotted dataclass of 17 fields; and the socket listing then never
+imports ``dataclasses`` (which pulls in ``inspect``: about 10 ms of start-up, measured here).
+Kernel numbers that have meaning become enums, but the raw number is what is stored, so an
+unknown value never crashes a reader; the enum is a property (``None`` when the kernel said
+something we do not know).
 """
 
-from __future__ import annotations
-
+# No "from __future__ import annotations" here: typing.NamedTuple would compile every
+# string annotation at import (about 7 ms of start-up for these classes).
 import enum
-from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
 from typing import NamedTuple
 
@@ -168,8 +168,7 @@ class UnixSocket(NamedTuple):
             return None
 
 
-@dataclass(frozen=True, slots=True)
-class Owner:
+class Owner(NamedTuple):
     """A process holding a socket: its pid, the fd number and its command line's argv[0]."""
 
     pid: int
@@ -177,8 +176,7 @@ class Owner:
     argv0: str
 
 
-@dataclass(frozen=True, slots=True)
-class OwnerMap:
+class OwnerMap(NamedTuple):
     """Which processes hold which socket inodes, from one walk of /proc/[pid]/fd.
 
     ``owners[inode]`` lists every holder in walk order (ascending pid); netstat shows the

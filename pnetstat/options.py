@@ -8,12 +8,11 @@ getopt that netstat uses. Nothing here does I/O: outcomes that end the run (help
 errors) come back as ``Exit``.
 """
 
-from __future__ import annotations
-
+# No "from __future__ import annotations" here: typing.NamedTuple would compile every
+# string annotation at import (about 7 ms of start-up for these classes).
 import enum
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = ["AF_ALIASES", "DNS_DEADLINE", "DNS_TIMEOUT", "Exit", "Mode", "Options", "parse_args"]
 
@@ -73,8 +72,7 @@ class Mode(enum.Enum):
     INTERFACES = "interfaces"
 
 
-@dataclass(frozen=True, slots=True)
-class Exit:
+class Exit(NamedTuple):
     """A parse outcome that ends the run: what to print and the exit status.
 
     ``usage`` asks the CLI to print the usage text on stderr after ``stderr``; ``help`` and
@@ -88,9 +86,11 @@ class Exit:
     version: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Options:
-    """A parsed netstat command line, after netstat's derived-selection rules."""
+class Options(NamedTuple):
+    """A parsed netstat command line, after netstat's derived-selection rules.
+
+    A NamedTuple rather than a frozen dataclass: importing ``dataclasses`` costs about 10 ms of
+    start-up, a large share of an idle run."""
 
     mode: Mode = Mode.SOCKETS
     all: bool = False
@@ -126,7 +126,7 @@ class Options:
     families: tuple[str, ...] = ()
     protocols_implied: bool = False
     explicit: bool = False
-    warnings: tuple[str, ...] = field(default=())
+    warnings: tuple[str, ...] = ()
     json: bool = False
     json_lines: bool = False
     dns_timeout: float = DNS_TIMEOUT
@@ -235,12 +235,12 @@ def parse_args(args: Sequence[str], prog: str = "pnetstat") -> Options | Exit:
 
 
 def _parse(args: Sequence[str], prog: str) -> Options:
-    flags: dict[str, bool] = {}
+    flags: dict[str, Any] = {}
     families: list[str] = []
     warnings: list[str] = []
     modes: list[Mode] = []
     extend = 0
-    seconds: dict[str, float] = {}
+    seconds: dict[str, Any] = {}
     for key, value in _getopt(args, prog):
         if key in ("dns-timeout", "dns-deadline"):
             seconds[key.replace("-", "_")] = _seconds(key, value or "", prog)
@@ -327,10 +327,10 @@ def _derive(opts: Options) -> Options:
         protocols = True
     if (protocols or opts.groups) and not (opts.inet or opts.inet6):
         changes.update(inet=True, inet6=True)
-    merged = replace(opts, **changes)
+    merged = opts._replace(**changes)
     explicit = any(
         getattr(merged, name)
         for name in ("tcp", "sctp", "udp", "udplite", "raw", "unix", "ipx", "ax25", "netrom",
                      "groups", "x25", "rose", "l2cap", "rfcomm")
     )  # fmt: skip
-    return replace(merged, explicit=explicit)
+    return merged._replace(explicit=explicit)

@@ -9,7 +9,9 @@ Every answer, including "no name", is cached: a run never asks twice.
 
 from __future__ import annotations
 
-import socket
+# The C module rather than socket.py (whose import builds IntEnums: ~5 ms of start-up); these
+# are the very functions socket.py re-exports.
+import _socket
 import threading
 import time
 from collections.abc import Iterable
@@ -98,8 +100,8 @@ def lookup_host(address: IPv4Address | IPv6Address) -> str | None:
     """
     try:
         if isinstance(address, IPv4Address):
-            return socket.gethostbyaddr(str(address))[0]
-        return socket.getnameinfo((str(address), 0, 0, 0), 0)[0]
+            return _socket.gethostbyaddr(str(address))[0]
+        return _socket.getnameinfo((str(address), 0, 0, 0), 0)[0]
     except (OSError, UnicodeError):
         return None
 

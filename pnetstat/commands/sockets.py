@@ -18,7 +18,6 @@ from ..options import Options
 from ..processes import read_owners
 from ..procfs import read_inet_sockets, read_unix_sockets
 from ..resolve import Resolver
-from ..views import json as json_view
 from ..views.sockets import (
     render_inet_header,
     render_inet_rows,
@@ -85,12 +84,15 @@ class _JsonSink:
     """``--json`` (one document per pass) or ``--json-lines`` (one object per socket)."""
 
     def __init__(self, lines: bool) -> None:
+        from ..views import json as json_view  # only JSON runs pay for the json module
+
+        self.json = json_view
         self.lines = lines
         self.first = True
 
     def open(self) -> Iterator[str]:
         if not self.lines:
-            head = json_view.dumps({"schema_version": json_view.SCHEMA_VERSION, "view": "sockets"})
+            head = self.json.dumps({"schema_version": self.json.SCHEMA_VERSION, "view": "sockets"})
             yield head[:-1] + ',"sockets":['
 
     def close(self) -> Iterator[str]:
@@ -99,8 +101,8 @@ class _JsonSink:
 
     def _emit(self, record: dict[str, object]) -> str:
         if self.lines:
-            return json_view.dumps({"schema_version": json_view.SCHEMA_VERSION, **record}) + "\n"
-        text = json_view.dumps(record)
+            return self.json.dumps({"schema_version": self.json.SCHEMA_VERSION, **record}) + "\n"
+        text = self.json.dumps(record)
         text = text if self.first else "," + text
         self.first = False
         return text
@@ -121,7 +123,7 @@ class _JsonSink:
         names = None if options.numeric_hosts else resolver
         for sock in rows:
             if shown(sock.server, options):
-                yield self._emit(json_view.inet_record(sock, names, owners))
+                yield self._emit(self.json.inet_record(sock, names, owners))
 
     def unix_rows(
         self,
@@ -132,7 +134,7 @@ class _JsonSink:
     ) -> Iterator[str]:
         for sock in rows:
             if shown(sock.server, options):
-                yield self._emit(json_view.unix_record(sock, owners))
+                yield self._emit(self.json.unix_record(sock, owners))
 
 
 _Sink = _TextSink | _JsonSink
