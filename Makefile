@@ -15,8 +15,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check pnetstat tests bench
-	$(BIN)/ruff format --check pnetstat tests bench
+	$(BIN)/ruff check pnetstat tests $(wildcard bench)
+	$(BIN)/ruff format --check pnetstat tests $(wildcard bench)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
