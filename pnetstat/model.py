@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 __all__ = [
     "Family",
+    "GroupMembership",
     "IPAddress",
     "InetSocket",
     "Owner",
@@ -193,3 +194,22 @@ class OwnerMap(NamedTuple):
         """The owner netstat shows: the first process found holding ``inode``."""
         found = self.owners.get(inode)
         return found[0] if found else None
+
+
+# ------------------------------------------------------------------------ multicast groups
+
+
+class GroupMembership(NamedTuple):
+    """One multicast group joined on one interface (/proc/net/igmp or /proc/net/igmp6).
+
+    ``users`` is how many sockets joined (netstat's RefCnt). For IPv4 ``device`` is the text
+    netstat takes from the device line (the kernel pads names to 10 columns); ``index`` is the
+    interface index; ``tail`` keeps the remaining columns of the kernel's line verbatim.
+    """
+
+    family: Family
+    index: int
+    device: str
+    group: IPAddress
+    users: int
+    tail: tuple[str, ...] = ()

@@ -130,6 +130,22 @@ FLAG_SETS = (
 
 #: Scenarios that only make sense for a few flag sets record these instead of FLAG_SETS.
 SCENARIO_FLAG_SETS = {
+    "groups": (
+        "-g",
+        "-gn",
+        "-g -4",
+        "-g -6",
+        "-gn -4",
+        "-gn -6",
+        "-g -x",
+        "-g -t",
+        "-g -A inet6",
+        "--groups",
+        "-ga",
+        "-gv",
+        "-gn -A inet",
+    ),
+    "no-igmp": ("-g", "-gn", "-g -6", "-g -4"),
     "perm-some": ("-anp", "-tanp", "-xap", "-aep", "-lp", "-tp", "-xp", "-an", "-tan"),
     "perm-none": ("-anp", "-tanp", "-xap", "-aep", "-lp", "-tp", "-xp", "-an", "-tan"),
 }
