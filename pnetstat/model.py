@@ -203,12 +203,12 @@ class GroupMembership(NamedTuple):
     """One multicast group joined on one interface (/proc/net/igmp or /proc/net/igmp6).
 
     ``users`` is how many sockets joined (netstat's RefCnt). For IPv4 ``device`` is the text
-    netstat takes from the device line (the kernel pads names to 10 columns); ``index`` is the
+    netstat takes from the device line (the kernel pads names to 10 columns); ``ifindex`` is the
     interface index; ``tail`` keeps the remaining columns of the kernel's line verbatim.
     """
 
     family: Family
-    index: int
+    ifindex: int
     device: str
     group: IPAddress
     users: int
