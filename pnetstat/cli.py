@@ -61,6 +61,10 @@ def _command(options: Options, context: Context, first: bool) -> Command:
         return list_sockets(options, context)
     if options.mode is Mode.MASQUERADE:
         return _masquerade(context)
+    if options.mode is Mode.STATISTICS:
+        from .commands.statistics import show_statistics
+
+        return show_statistics(options, context, first)
     return _not_yet(options)
 
 

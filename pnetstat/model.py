@@ -24,6 +24,7 @@ __all__ = [
     "Owner",
     "OwnerMap",
     "Protocol",
+    "StatSection",
     "TcpState",
     "UnixSocket",
     "UnixState",
@@ -213,3 +214,18 @@ class GroupMembership(NamedTuple):
     group: IPAddress
     users: int
     tail: tuple[str, ...] = ()
+
+
+# ------------------------------------------------------------------------------ statistics
+
+
+class StatSection(NamedTuple):
+    """One section of a kernel counter file (``Ip``, ``TcpExt``, ``Icmp6``...): its counters
+    in the kernel's order, values as the kernel printed them.
+
+    ``source`` is the file it came from, relative to the /proc root (``net/snmp``).
+    """
+
+    source: str
+    name: str
+    counters: tuple[tuple[str, int], ...]

@@ -214,7 +214,7 @@ def _long_option(
 _COUNTERS = {"a": "all", "l": "listening", "c": "continuous", "p": "programs", "W": "wide",
              "o": "timers", "t": "tcp", "S": "sctp", "u": "udp", "U": "udplite", "w": "raw",
              "g": "groups", "v": "verbose", "C": "cache", "F": "fib", "N": "symbolic",
-             "x": "unix", "2": "l2cap", "f": "rfcomm",
+             "2": "l2cap", "f": "rfcomm",
              "numeric-hosts": "numeric_hosts", "numeric-ports": "numeric_ports",
              "numeric-users": "numeric_users", "json": "json",
              "json-lines": "json_lines"}  # fmt: skip
@@ -263,6 +263,8 @@ def _parse(args: Sequence[str], prog: str) -> Options:
             _add_family("inet", flags, families, warnings)
         elif key == "6":
             _add_family("inet6", flags, families, warnings)
+        elif key == "x":
+            _add_family("unix", flags, families, warnings)
         elif key.startswith("AF:"):
             position = int(key[3:])
             if position >= _AF_TABLE_SIZE:

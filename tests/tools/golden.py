@@ -129,7 +129,35 @@ FLAG_SETS = (
 
 
 #: Scenarios that only make sense for a few flag sets record these instead of FLAG_SETS.
+STAT_FLAG_SETS = (
+    "-s",
+    "-st",
+    "-su",
+    "-sw",
+    "-sU",
+    "-sS",
+    "-s -4",
+    "-s -6",
+    "-s6t",
+    "-s6u",
+    "-s6w",
+    "-s --inet",
+    "-s --inet6",
+    "-sx",
+    "-s -4 -6",
+    "-s -A inet,inet6",
+    "-sn",
+    "-se",
+    "-s -A inet6",
+    "-s6U",
+    "-s -A unix",
+    "--statistics --tcp",
+)
+
 SCENARIO_FLAG_SETS = {
+    "stats": STAT_FLAG_SETS,
+    "stats-odd": STAT_FLAG_SETS,
+    "empty-stats": ("-s", "-s -6", "-st"),
     "groups": (
         "-g",
         "-gn",
