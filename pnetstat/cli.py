@@ -65,6 +65,10 @@ def _command(options: Options, context: Context, first: bool) -> Command:
         from .commands.statistics import show_statistics
 
         return show_statistics(options, context, first)
+    if options.mode is Mode.ROUTE:
+        from .commands.routes import show_routes
+
+        return show_routes(options, context, first)
     return _not_yet(options)
 
 
@@ -148,15 +152,33 @@ def run() -> None:
 
     # Like netstat, die quietly when the reader of a pipe goes away (``| head``).
     _signal.signal(_signal.SIGPIPE, _signal.SIG_DFL)
+    # Buffer stdout as C's stdio does (lines on a terminal, 4 KiB blocks elsewhere) whatever
+    # PYTHONUNBUFFERED says, so that netstat's warnings on unbuffered stderr land in the same
+    # place as netstat's when both streams go to one pipe.
+    import io
+
     isatty = sys.stdout.isatty()
-    sys.stdout.reconfigure(errors="surrogateescape", line_buffering=isatty)  # type: ignore[union-attr]
-    sys.stderr.reconfigure(errors="surrogateescape")  # type: ignore[union-attr]
+    stdout = io.TextIOWrapper(
+        open(sys.stdout.fileno(), "wb", buffering=4096, closefd=False),  # noqa: SIM115
+        encoding="utf-8",
+        errors="surrogateescape",
+        newline="\n",
+        line_buffering=isatty,
+    )
+    stderr = io.TextIOWrapper(
+        open(sys.stderr.fileno(), "wb", buffering=0, closefd=False),  # noqa: SIM115
+        encoding="utf-8",
+        errors="surrogateescape",
+        newline="\n",
+        write_through=True,
+    )
     try:
-        status = main()
+        status = main(stdout=stdout, stderr=stderr)
+        stdout.flush()
     except KeyboardInterrupt:
         # Ctrl-C ends -c; the shell convention for death by SIGINT is 128 + 2.
         try:
-            sys.stdout.flush()
+            stdout.flush()
         except OSError:
             pass
         status = 130

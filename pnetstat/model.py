@@ -24,6 +24,8 @@ __all__ = [
     "Owner",
     "OwnerMap",
     "Protocol",
+    "Route4",
+    "Route6",
     "StatSection",
     "TcpState",
     "UnixSocket",
@@ -229,3 +231,37 @@ class StatSection(NamedTuple):
     source: str
     name: str
     counters: tuple[tuple[str, int], ...]
+
+
+# ------------------------------------------------------------------------------- routes
+
+
+class Route4(NamedTuple):
+    """One row of /proc/net/route (columns found by their header names)."""
+
+    iface: str
+    destination: IPv4Address
+    gateway: IPv4Address
+    flags: int
+    refcnt: int
+    use: int
+    metric: int
+    mask: IPv4Address
+    mtu: int
+    window: int
+    irtt: int
+
+
+class Route6(NamedTuple):
+    """One row of /proc/net/ipv6_route."""
+
+    destination: IPv6Address
+    prefix_len: int
+    source: IPv6Address
+    source_len: int
+    next_hop: IPv6Address
+    metric: int
+    refcnt: int
+    use: int
+    flags: int
+    iface: str

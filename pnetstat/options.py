@@ -316,7 +316,7 @@ def _add_family(
     if canonical in ("inet", "inet6", "unix", "ipx", "ax25", "netrom", "x25", "rose"):
         flags[canonical] = True
     elif canonical == "bluetooth":
-        flags["bluetooth"] = True
+        flags.update(l2cap=True, rfcomm=True)
 
 
 def _derive(opts: Options) -> Options:
