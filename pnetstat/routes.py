@@ -33,8 +33,9 @@ def _ipv4(text: str) -> IPv4Address:
 def parse_route_lines(lines: Iterable[str]) -> Iterator[Route4]:
     r"""Parse /proc/net/route; rows whose columns do not all parse are skipped.
 
-    >>> rows = parse_route_lines(["Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\t"
-    ...     "Mask\t\tMTU\tWindow\tIRTT", "eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0"])
+    >>> rows = parse_route_lines([
+    ...     "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT",
+    ...     "eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0"])
     >>> [(r.iface, str(r.gateway), r.flags) for r in rows]
     [('eth0', '192.0.2.1', 3)]
     """
