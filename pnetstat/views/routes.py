@@ -16,9 +16,9 @@ from .names import escape, format_host
 __all__ = [
     "format_flags4",
     "format_flags6",
-    "route_level",
     "render_route4",
     "render_route6",
+    "route_level",
 ]
 
 _HEADERS4 = {
