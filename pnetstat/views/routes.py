@@ -138,7 +138,8 @@ def render_route4(
                 dest, gateway, mask, flags, route.mtu, route.window, route.irtt, iface)  # fmt: skip
         elif level == 1:
             line = "%-15s %-15s %-15s %-5s %-6d %-2d %7d %s" % (
-                dest, gateway, mask, flags, route.metric, route.refcnt, route.use, iface)  # fmt: skip
+                dest, gateway, mask, flags, route.metric, route.refcnt, route.use, iface,
+            )  # fmt: skip
         else:
             line = "%-15s %-15s %-15s %-5s %-6d %-3d %6d %-6.6s   %-5d %-6d %d" % (
                 dest, gateway, mask, flags, route.metric, route.refcnt, route.use, iface,
