@@ -30,6 +30,12 @@ def _ipv4(text: str) -> IPv4Address:
     return IPv4Address(int(text, 16).to_bytes(4, "little"))
 
 
+def _int32(text: str) -> int:
+    # netstat scans these into ints: an unsigned 4294967295 from the kernel reads as -1.
+    value = int(text)
+    return value - (1 << 32) if (1 << 31) <= value < (1 << 32) else value
+
+
 def parse_route_lines(lines: Iterable[str]) -> Iterator[Route4]:
     r"""Parse /proc/net/route; rows whose columns do not all parse are skipped.
 
@@ -52,13 +58,13 @@ def parse_route_lines(lines: Iterable[str]) -> Iterator[Route4]:
                 _ipv4(values["Destination"]),
                 _ipv4(values["Gateway"]),
                 int(values["Flags"], 16),
-                int(values["RefCnt"]),
-                int(values["Use"]),
-                int(values["Metric"]),
+                _int32(values["RefCnt"]),
+                _int32(values["Use"]),
+                _int32(values["Metric"]),
                 _ipv4(values["Mask"]),
-                int(values["MTU"]),
-                int(values["Window"]),
-                int(values["IRTT"]),
+                _int32(values["MTU"]),
+                _int32(values["Window"]),
+                _int32(values["IRTT"]),
             )
         except (KeyError, IndexError, ValueError, OverflowError):
             continue
