@@ -69,7 +69,11 @@ def _command(options: Options, context: Context, first: bool) -> Command:
         from .commands.routes import show_routes
 
         return show_routes(options, context, first)
-    return _not_yet(options)
+    if options.mode is Mode.INTERFACES:
+        from .commands.interfaces import show_interfaces
+
+        return show_interfaces(options, context, first)
+    raise AssertionError(options.mode)
 
 
 def _masquerade(context: Context) -> Command:
@@ -80,11 +84,6 @@ def _masquerade(context: Context) -> Command:
         yield 2, "netstat: no support for `ip_masquerade' on this system.\n"
         return 1
     return 0
-
-
-def _not_yet(options: Options) -> Command:
-    yield 2, f"{PROG}: the {options.mode.value} view is not implemented yet\n"
-    return 1
 
 
 def _drain(command: Command, stdout: TextIO, stderr: TextIO) -> int:

@@ -20,7 +20,10 @@ __all__ = [
     "Family",
     "GroupMembership",
     "IPAddress",
+    "Inet6Address",
     "InetSocket",
+    "Interface",
+    "InterfaceCounters",
     "Owner",
     "OwnerMap",
     "Protocol",
@@ -265,3 +268,58 @@ class Route6(NamedTuple):
     use: int
     flags: int
     iface: str
+
+
+# ---------------------------------------------------------------------------- interfaces
+
+
+class InterfaceCounters(NamedTuple):
+    """The counters of one /proc/net/dev line, in the kernel's order (16-column layout)."""
+
+    rx_bytes: int
+    rx_packets: int
+    rx_errs: int
+    rx_drop: int
+    rx_fifo: int
+    rx_frame: int
+    rx_compressed: int
+    rx_multicast: int
+    tx_bytes: int
+    tx_packets: int
+    tx_errs: int
+    tx_drop: int
+    tx_fifo: int
+    tx_colls: int
+    tx_carrier: int
+    tx_compressed: int
+
+
+class Inet6Address(NamedTuple):
+    """One line of /proc/net/if_inet6."""
+
+    address: IPv6Address
+    ifindex: int
+    prefix_len: int
+    scope: int
+    flags: int
+    device: str
+
+
+class Interface(NamedTuple):
+    """An interface as netstat -i sees it: its /proc/net/dev counters (``None`` for an IPv4
+    alias label, which has none) and what the interface ioctls answered (``None`` where an
+    ioctl failed)."""
+
+    name: str
+    counters: InterfaceCounters | None
+    flags: int
+    mtu: int
+    hw_type: int | None
+    hw_address: bytes | None
+    txqueuelen: int | None
+    address: IPv4Address | None
+    netmask: IPv4Address | None
+    broadcast: IPv4Address | None
+    destination: IPv4Address | None
+    map: tuple[int, int, int, int, int, int] | None
+    inet6: tuple[Inet6Address, ...] = ()

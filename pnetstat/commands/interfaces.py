@@ -1,0 +1,28 @@
+"""``netstat -i``: the interface table (``-e``: the long form), with netstat's messages."""
+
+from ..interfaces import read_interfaces, vanished
+from ..options import Options
+from ..views.interfaces import render_interface_header, render_interfaces
+from . import Command, Context
+
+__all__ = ["show_interfaces"]
+
+
+def show_interfaces(options: Options, context: Context, first: bool = True) -> Command:
+    """One pass of ``-i``; the title is printed on the first pass only, as netstat does."""
+    if first:
+        yield 1, "Kernel Interface table\n"
+    try:
+        rows, problems = read_interfaces(context.proc)
+    except OSError as exc:
+        reason = "Device not found" if vanished(exc) else exc.strerror
+        yield 2, f"{exc.filename or 'interface'}: error fetching interface information: {reason}\n"
+        return 1
+    for problem in problems:
+        yield 2, f"Warning: cannot open {problem.path} ({problem.strerror}). Limited output.\n"
+    if not options.extend:
+        for line in render_interface_header():
+            yield 1, line
+    for line in render_interfaces(rows, bool(options.extend), options.all):
+        yield 1, line
+    return 0

@@ -1,0 +1,212 @@
+"""Network interfaces for ``-i``: /proc/net/dev counters, /proc/net/if_inet6 addresses, and
+the interface ioctls netstat asks (flags, MTU, hardware address, IPv4 addresses, ...).
+
+The list is /proc/net/dev's interfaces plus every IPv4 address label ``SIOCGIFCONF`` reports
+(so ``eth0:1`` aliases appear, without counters), in netstat's natural order. The /proc root is
+a parameter, but the ioctls always answer for the caller's network namespace.
+"""
+
+import _socket  # the C module: socket.py's enums cost start-up and are not needed here
+import array
+import errno
+import fcntl
+import re
+import struct
+from collections.abc import Iterable, Iterator
+from ipaddress import IPv4Address, IPv6Address
+
+from .errors import ProcReadError
+from .model import Inet6Address, Interface, InterfaceCounters
+from .procfs import ProcFS
+
+__all__ = [
+    "natural_key",
+    "parse_dev_lines",
+    "parse_if_inet6_lines",
+    "read_interfaces",
+]
+
+# include/uapi/linux/sockios.h
+SIOCGIFCONF = 0x8912
+SIOCGIFFLAGS = 0x8913
+SIOCGIFADDR = 0x8915
+SIOCGIFDSTADDR = 0x8917
+SIOCGIFBRDADDR = 0x8919
+SIOCGIFNETMASK = 0x891B
+SIOCGIFMTU = 0x8921
+SIOCGIFHWADDR = 0x8927
+SIOCGIFTXQLEN = 0x8942
+SIOCGIFMAP = 0x8970
+# struct ifreq is 40 bytes on 64-bit Linux: a 16-byte name and a 24-byte union.
+_IFREQ = 40
+_IFF_POINTOPOINT = 0x10
+
+
+def parse_dev_lines(lines: Iterable[str]) -> Iterator[tuple[str, InterfaceCounters]]:
+    """Interfaces and counters of /proc/net/dev (two header lines, then ``name: counters``).
+
+    >>> line = "    lo:  3193  29  0  0  0  0  0  0  3193  29  0  0  0  0  0  0"
+    >>> rows = parse_dev_lines(["h1", "h2", line])
+    >>> [(name, c.rx_packets, c.tx_bytes) for name, c in rows]
+    [('lo', 29, 3193)]
+    """
+    for lineno, line in enumerate(lines):
+        if lineno < 2:
+            continue
+        text = line.strip()
+        match = _DEV_NAME.match(text)
+        if match is None:
+            continue
+        numbers = text[match.end() :].split()
+        try:
+            values = [int(n) for n in numbers[:16]]
+        except ValueError:
+            continue
+        values += [0] * (16 - len(values))
+        yield match.group(1)[:15], InterfaceCounters(*values)
+
+
+# A name up to its colon; an alias "eth0:1:" keeps its ":1" (netstat reads it that way).
+_DEV_NAME = re.compile(r"([^:\s]+(?::\d+)?):")
+
+
+def parse_if_inet6_lines(lines: Iterable[str]) -> Iterator[Inet6Address]:
+    """Lines of /proc/net/if_inet6: address, ifindex, prefix length, scope, flags, device."""
+    for line in lines:
+        fields = line.split()
+        try:
+            yield Inet6Address(
+                IPv6Address(bytes.fromhex(fields[0])),
+                int(fields[1], 16),
+                int(fields[2], 16),
+                int(fields[3], 16),
+                int(fields[4], 16),
+                fields[5],
+            )
+        except (IndexError, ValueError):
+            continue
+
+
+def natural_key(name: str) -> tuple[bytes, int, bytes, int, bytes]:
+    """netstat's interface order: ``eth0 < eth1 < eth10``, ``veth0 < veth0:1 < veth2``.
+
+    >>> sorted(["eth10", "veth0:1", "lo", "eth1", "veth2", "veth0"], key=natural_key)
+    ['eth1', 'eth10', 'lo', 'veth0', 'veth0:1', 'veth2']
+    """
+    base, colon, alias = name.partition(":")
+    alias_number = int(alias) if colon and alias.isdigit() else -1
+    digits = len(base) - len(base.rstrip("0123456789"))
+    prefix = base[: len(base) - digits]
+    number = int(base[len(base) - digits :]) if digits else -1
+    encoded = base.encode("utf-8", "surrogateescape")
+    return (prefix.encode("utf-8", "surrogateescape"), number, encoded, alias_number,
+            alias.encode("utf-8", "surrogateescape"))  # fmt: skip
+
+
+def _ifreq(name: str) -> bytes:
+    # Immutable on purpose: fcntl.ioctl then returns the kernel's answer as new bytes.
+    raw = name.encode("utf-8", "surrogateescape")[:15]
+    return raw + bytes(_IFREQ - len(raw))
+
+
+def _ioctl(fd: int, request: int, name: str) -> bytes | None:
+    try:
+        return fcntl.ioctl(fd, request, _ifreq(name))
+    except OSError:
+        return None
+
+
+def _sockaddr4(answer: bytes | None) -> IPv4Address | None:
+    # struct sockaddr_in inside the union: family (2), port (2), address (4).
+    if answer is None:
+        return None
+    return IPv4Address(answer[20:24])
+
+
+def _ipv4_labels(fd: int) -> list[str]:
+    """Every IPv4 address label, as SIOCGIFCONF lists them."""
+    size = _IFREQ * 64
+    while True:
+        buffer = array.array("B", bytes(size))
+        address, _ = buffer.buffer_info()
+        # struct ifconf: int ifc_len, then (aligned) the buffer pointer.
+        request = bytearray(struct.pack("@iP", size, address))
+        fcntl.ioctl(fd, SIOCGIFCONF, request)
+        used = struct.unpack_from("@i", request)[0]
+        if used < size:
+            break
+        size *= 2
+    data = buffer.tobytes()[:used]
+    return [
+        data[i : i + 16].split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+        for i in range(0, used, _IFREQ)
+    ]
+
+
+def _describe(
+    fd: int, name: str, counters: InterfaceCounters | None, inet6: tuple[Inet6Address, ...]
+) -> Interface:
+    flags_answer = fcntl.ioctl(fd, SIOCGIFFLAGS, _ifreq(name))  # raises if the device went away
+    flags = struct.unpack_from("@H", flags_answer, 16)[0]
+    mtu_answer = _ioctl(fd, SIOCGIFMTU, name)
+    mtu = struct.unpack_from("@i", mtu_answer, 16)[0] if mtu_answer else 0
+    hw = _ioctl(fd, SIOCGIFHWADDR, name)
+    txq = _ioctl(fd, SIOCGIFTXQLEN, name)
+    mapped = _ioctl(fd, SIOCGIFMAP, name)
+    address = _sockaddr4(_ioctl(fd, SIOCGIFADDR, name))
+    return Interface(
+        name=name,
+        counters=counters,
+        flags=flags,
+        mtu=mtu,
+        hw_type=struct.unpack_from("@H", hw, 16)[0] if hw else None,
+        hw_address=hw[18:32] if hw else None,
+        txqueuelen=struct.unpack_from("@i", txq, 16)[0] if txq else None,
+        address=address,
+        netmask=_sockaddr4(_ioctl(fd, SIOCGIFNETMASK, name)) if address else None,
+        broadcast=_sockaddr4(_ioctl(fd, SIOCGIFBRDADDR, name)) if address else None,
+        destination=(
+            _sockaddr4(_ioctl(fd, SIOCGIFDSTADDR, name))
+            if address and flags & _IFF_POINTOPOINT
+            else None
+        ),
+        map=struct.unpack_from("@QQHBBB", mapped, 16) if mapped else None,
+        inet6=inet6,
+    )
+
+
+def read_interfaces(proc: ProcFS) -> tuple[list[Interface], list[ProcReadError]]:
+    """Every interface netstat -i would consider, in its order, and any file it could not read
+    (netstat warns and carries on with what the ioctls give).
+
+    Raises ``OSError`` (ENODEV) when an interface vanishes between listing and asking.
+    """
+    problems: list[ProcReadError] = []
+    counters: dict[str, InterfaceCounters] = {}
+    try:
+        counters = dict(parse_dev_lines(proc.open_text("net/dev")))
+    except ProcReadError as exc:
+        problems.append(exc)
+    try:
+        addresses6 = list(parse_if_inet6_lines(proc.open_text("net/if_inet6")))
+    except ProcReadError:
+        addresses6 = []
+    sock = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
+    try:
+        fd = sock.fileno()
+        names = set(counters) | set(_ipv4_labels(fd))
+        found = []
+        for name in sorted(names, key=natural_key):
+            inet6 = tuple(a for a in addresses6 if a.device == name)
+            try:
+                found.append(_describe(fd, name, counters.get(name), inet6))
+            except OSError as exc:
+                raise OSError(exc.errno, exc.strerror, name) from None
+        return found, problems
+    finally:
+        sock.close()
+
+
+def vanished(exc: OSError) -> bool:
+    """True when an interface ioctl failed because the device is gone."""
+    return exc.errno == errno.ENODEV
