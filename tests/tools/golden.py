@@ -154,10 +154,30 @@ STAT_FLAG_SETS = (
     "--statistics --tcp",
 )
 
-ROUTE_FLAG_SETS = ("-r", "-rn", "-re", "-ree", "-reee", "-reeee", "-r -6", "-rn -6",
-                   "-r -A inet6", "-r -A inet,inet6", "-r -6 -4", "-rC", "-rF", "-rCF", "-rn -C -6",
-                   "-rN", "--numeric-hosts -r", "-rCe", "-rCee", "-rn -A inet,inet", "-r -ee -6",
-                   "--route --numeric")
+ROUTE_FLAG_SETS = (
+    "-r",
+    "-rn",
+    "-re",
+    "-ree",
+    "-reee",
+    "-reeee",
+    "-r -6",
+    "-rn -6",
+    "-r -A inet6",
+    "-r -A inet,inet6",
+    "-r -6 -4",
+    "-rC",
+    "-rF",
+    "-rCF",
+    "-rn -C -6",
+    "-rN",
+    "--numeric-hosts -r",
+    "-rCe",
+    "-rCee",
+    "-rn -A inet,inet",
+    "-r -ee -6",
+    "--route --numeric",
+)
 
 SCENARIO_FLAG_SETS = {
     "routes": ROUTE_FLAG_SETS,
