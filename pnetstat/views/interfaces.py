@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable, Iterator
 
-from ..model import Interface
+from ..model import Interface, InterfaceCounters
 from .names import escape
 
 __all__ = ["format_flag_letters", "human_bytes", "render_interface_header", "render_interfaces"]
@@ -51,11 +51,21 @@ def render_interface_header() -> Iterator[str]:
     yield _HEADER
 
 
+_ZEROS = InterfaceCounters(*([0] * 16))
+
+
 def render_interfaces(rows: Iterable[Interface], long: bool, show_all: bool) -> Iterator[str]:
-    """Rows of the short table, or blocks of the long form; down interfaces only with -a."""
+    """Rows of the short table, or blocks of the long form; down interfaces only with -a.
+
+    netstat 2.10 (Debian's fixed /proc/net/dev name parser) reads all-zero counters for an
+    interface whose name has the full 15 characters; the text shows what netstat shows (the
+    model and JSON keep the kernel's numbers).
+    """
     for row in rows:
         if not show_all and not row.flags & 0x1:
             continue
+        if row.counters is not None and len(row.name) >= 15:
+            row = row._replace(counters=_ZEROS)
         yield from (_long(row) if long else _short(row))
 
 
