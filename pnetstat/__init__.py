@@ -16,14 +16,21 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from .api import sockets
+    from .api import groups, interfaces, routes, sockets, statistics
     from .errors import Error, NetlinkError, ParseError, ProcReadError, Unsupported, UsageError
     from .model import (
         Family,
+        GroupMembership,
+        Inet6Address,
         InetSocket,
+        Interface,
+        InterfaceCounters,
         Owner,
         OwnerMap,
         Protocol,
+        Route4,
+        Route6,
+        StatSection,
         TcpState,
         UnixSocket,
         UnixState,
@@ -32,7 +39,18 @@ if TYPE_CHECKING:
 
 # Public name -> module that defines it.
 _WHERE = {
+    "groups": "api",
+    "interfaces": "api",
+    "routes": "api",
     "sockets": "api",
+    "statistics": "api",
+    "GroupMembership": "model",
+    "Inet6Address": "model",
+    "Interface": "model",
+    "InterfaceCounters": "model",
+    "Route4": "model",
+    "Route6": "model",
+    "StatSection": "model",
     "Error": "errors",
     "NetlinkError": "errors",
     "ParseError": "errors",
@@ -53,13 +71,20 @@ _WHERE = {
 __all__ = [
     "Error",
     "Family",
+    "GroupMembership",
+    "Inet6Address",
     "InetSocket",
+    "Interface",
+    "InterfaceCounters",
     "NetlinkError",
     "Owner",
     "OwnerMap",
     "ParseError",
     "ProcReadError",
     "Protocol",
+    "Route4",
+    "Route6",
+    "StatSection",
     "TcpState",
     "UnixSocket",
     "UnixState",
@@ -67,7 +92,11 @@ __all__ = [
     "Unsupported",
     "UsageError",
     "__version__",
+    "groups",
+    "interfaces",
+    "routes",
     "sockets",
+    "statistics",
 ]
 
 

@@ -9,10 +9,24 @@ import os
 from collections.abc import Iterable
 
 from .errors import Unsupported
-from .model import Family, InetSocket, Protocol, UnixSocket
+from .igmp import read_igmp, read_igmp6
+from .model import (
+    Family,
+    GroupMembership,
+    InetSocket,
+    Interface,
+    Protocol,
+    Route4,
+    Route6,
+    StatSection,
+    UnixSocket,
+)
+from .netdev import read_interfaces
 from .procfs import ProcFS, read_inet_sockets, read_unix_sockets
+from .routing import read_ipv6_routes, read_routes
+from .snmp import read_stat_file
 
-__all__ = ["sockets"]
+__all__ = ["groups", "interfaces", "routes", "sockets", "statistics"]
 
 _KINDS = {
     "tcp": Protocol.TCP,
@@ -54,4 +68,64 @@ def sockets(
             found.extend(read_unix_sockets(root))
         except Unsupported:
             pass
+    return found
+
+
+def statistics(
+    *, family: Family = Family.INET, proc: str | os.PathLike[str] = "/proc"
+) -> list[StatSection]:
+    """The kernel's protocol counters, section by section, as ``netstat -s`` reads them.
+
+    ``Family.INET`` gives /proc/net/snmp, /proc/net/netstat and /proc/net/sctp/snmp (those
+    present); ``Family.INET6`` gives /proc/net/snmp6. Raises ``Unsupported`` if the first
+    file is missing.
+    """
+    root = ProcFS(proc)
+    if family == Family.INET6:
+        return read_stat_file(root, "net/snmp6")
+    sections = read_stat_file(root, "net/snmp")
+    for relative in ("net/netstat", "net/sctp/snmp"):
+        try:
+            sections.extend(read_stat_file(root, relative))
+        except Unsupported:
+            continue
+    return sections
+
+
+def routes(
+    *, family: Family = Family.INET, proc: str | os.PathLike[str] = "/proc"
+) -> list[Route4] | list[Route6]:
+    """Every route of the kernel's main IPv4 table (``Family.INET``, /proc/net/route) or
+    every IPv6 route (``Family.INET6``, /proc/net/ipv6_route), in the kernel's order."""
+    root = ProcFS(proc)
+    if family == Family.INET6:
+        return list(read_ipv6_routes(root))
+    return list(read_routes(root))
+
+
+def interfaces(*, proc: str | os.PathLike[str] = "/proc") -> list[Interface]:
+    """Every interface netstat -i considers (up or down), with counters and addresses.
+
+    Counters and IPv6 addresses come from ``proc``; flags, MTU, hardware and IPv4 addresses
+    from ioctls, which answer for the caller's network namespace.
+    """
+    found, _problems = read_interfaces(ProcFS(proc))
+    return found
+
+
+def groups(
+    *,
+    families: Iterable[Family] = (Family.INET, Family.INET6),
+    proc: str | os.PathLike[str] = "/proc",
+) -> list[GroupMembership]:
+    """Multicast group memberships (/proc/net/igmp, /proc/net/igmp6), IPv4 first."""
+    root = ProcFS(proc)
+    wanted = list(families)
+    found: list[GroupMembership] = []
+    for family, reader in ((Family.INET, read_igmp), (Family.INET6, read_igmp6)):
+        if family in wanted:
+            try:
+                found.extend(reader(root))
+            except Unsupported:
+                continue
     return found

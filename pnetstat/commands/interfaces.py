@@ -1,6 +1,6 @@
 """``netstat -i``: the interface table (``-e``: the long form), with netstat's messages."""
 
-from ..interfaces import read_interfaces, vanished
+from ..netdev import read_interfaces, vanished
 from ..options import Options
 from ..views.interfaces import render_interface_header, render_interfaces
 from . import Command, Context

@@ -12,7 +12,7 @@ PACKAGE = Path(pnetstat.__file__).resolve().parent
 # Lower layers must not import higher ones: sources -> model -> views -> commands -> cli.
 LAYER = {
     "errors": 0, "_version": 0, "model": 1, "procfs": 2, "processes": 2, "resolve": 2, "sockdiag": 2,
-    "snmp": 2, "routes": 2, "interfaces": 2, "igmp": 2, "options": 3, "views": 4,
+    "snmp": 2, "routing": 2, "netdev": 2, "igmp": 2, "options": 3, "views": 4,
     "commands": 5, "api": 5, "cli": 6, "__init__": 7, "__main__": 8,
 }  # fmt: skip
 
@@ -69,3 +69,17 @@ def test_all_is_the_public_api() -> None:
         if not n.startswith("_") and type(getattr(package, n)).__name__ != "module"
     } - helpers
     assert public <= set(package.__all__)
+
+
+def test_no_module_shadows_a_public_name() -> None:
+    """pnetstat.routes() must stay a function even after every submodule was imported."""
+    import importlib
+    import pkgutil
+
+    import pnetstat as package
+
+    for info in pkgutil.walk_packages(package.__path__, "pnetstat."):
+        if info.name != "pnetstat.__main__":
+            importlib.import_module(info.name)
+    for name in package.__all__:
+        assert type(getattr(package, name)).__name__ != "module", name
