@@ -95,3 +95,58 @@ def test_hostile_text_is_lossless(netns: NetNS) -> None:
     document = _json(netns, ["-xa"])
     found = [s for s in document["sockets"] if s["path"] and s["path"].startswith("@pnt-")]
     assert [s["path"] for s in found] == [path]
+
+
+def _schema(name: str) -> dict[str, Any]:
+    path = Path(__file__).resolve().parent.parent / "schema" / f"{name}.schema.json"
+    schema: dict[str, Any] = json.loads(path.read_text())
+    return schema
+
+
+def _document(ns: NetNS, flags: list[str], view: str) -> dict[str, Any]:
+    done = ns.run(pnetstat_cmd([*flags, "--json"]))
+    assert done.returncode == 0, done.stderr
+    document: dict[str, Any] = json.loads(done.stdout)
+    jsonschema.validate(document, _schema(view))
+    assert document["view"] == view and document["schema_version"] == 1
+    return document
+
+
+def test_statistics_json_agrees_with_text(populated_ns: NetNS) -> None:
+    document = _document(populated_ns, ["-s"], "statistics")
+    text = populated_ns.run(pnetstat_cmd(["-s"])).stdout.decode()
+    titles = [line for line in text.splitlines() if not line.startswith(" ")]
+    assert titles == [s["name"] + ":" for s in document["sections"]]
+    udp = next(s for s in document["sections"] if s["name"] == "Udp")["counters"]
+    # Counters only move up, so the text's number is at least the JSON's (read first).
+    assert "packets sent" in text and udp["OutDatagrams"] >= 0
+
+
+def test_routes_json_agrees_with_text(populated_ns: NetNS) -> None:
+    for family in ("inet", "inet6"):
+        document = _document(populated_ns, ["-rn", "-A", family], "routes")
+        text = populated_ns.run(pnetstat_cmd(["-rn", "-A", family])).stdout.decode()
+        rows = text.splitlines()[2:]
+        if family == "inet":
+            up = [r for r in document["routes"] if r["flags"] & 1]
+            assert [r.split()[0] for r in rows] == [r["destination"] for r in up]
+        else:
+            assert [r.split()[0] for r in rows] == [
+                f"{r['destination']}/{r['prefix_len']}" for r in document["routes"]]  # fmt: skip
+
+
+def test_interfaces_json_agrees_with_text(populated_ns: NetNS) -> None:
+    document = _document(populated_ns, ["-ia"], "interfaces")
+    text = populated_ns.run(pnetstat_cmd(["-ia"])).stdout.decode()
+    names = [line.split()[0] for line in text.splitlines()[2:]]
+    assert names == [i["name"] for i in document["interfaces"]]
+    mtus = [int(line.split()[1]) for line in text.splitlines()[2:]]
+    assert mtus == [i["mtu"] for i in document["interfaces"]]
+
+
+def test_groups_json_agrees_with_text(populated_ns: NetNS) -> None:
+    document = _json(populated_ns, ["-gn"])
+    text = populated_ns.run(pnetstat_cmd(["-gn"])).stdout.decode()
+    rows = [line.split() for line in text.splitlines()[3:]]
+    assert [(r[0], int(r[1]), r[2]) for r in rows] == [
+        (g["device"], g["users"], g["group"]) for g in document["groups"]]  # fmt: skip

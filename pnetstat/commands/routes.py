@@ -31,7 +31,9 @@ _GONE = {
 
 
 def show_routes(options: Options, context: Context, first: bool = True) -> Command:
-    """One pass of ``-r``."""
+    """One pass of ``-r`` (with ``--json``: one document of every table asked for)."""
+    if options.json or options.json_lines:
+        return (yield from _json(options, context))
     fib = options.fib or not options.cache
     for family in options.families or ("inet",):
         if family in ("inet", "inet6"):
@@ -78,4 +80,26 @@ def _table(family: str, cache: bool, options: Options, context: Context) -> Comm
         return 1
     for line in render_route6(rows6, options, names, cache):
         yield 1, line
+    return 0
+
+
+def _json(options: Options, context: Context) -> Command:
+    from ..views.json import SCHEMA_VERSION, dumps, route4_record, route6_record
+
+    names = None if (options.numeric_hosts or options.symbolic) else context.resolver
+    records: list[dict[str, object]] = []
+    for family in options.families or ("inet",):
+        try:
+            if family == "inet":
+                records.extend(route4_record(r, names) for r in read_routes(context.proc))
+            elif family == "inet6":
+                records.extend(route6_record(r, names) for r in read_ipv6_routes(context.proc))
+            else:
+                yield 2, f"No routing for address family `{family}'.\n"
+                return 3
+        except ProcReadError as exc:
+            yield 2, f"{exc.path}: {exc.strerror}\n"
+            return 1
+    document = {"schema_version": SCHEMA_VERSION, "view": "routes", "routes": records}
+    yield 1, dumps(document) + "\n"
     return 0

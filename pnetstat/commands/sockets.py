@@ -88,6 +88,7 @@ class _JsonSink:
 
         self.json = json_view
         self.lines = lines
+        self.groups: list[dict[str, object]] = []
         self.first = True
 
     def open(self) -> Iterator[str]:
@@ -97,7 +98,32 @@ class _JsonSink:
 
     def close(self) -> Iterator[str]:
         if not self.lines:
-            yield "]}\n"
+            groups = self.json.dumps({"groups": self.groups})[1:] if self.groups else ""
+            yield "]" + ("," + groups if groups else "}") + "\n"
+
+    def group_section(self, options: Options, context: Context) -> Command:
+        """-g in JSON: memberships go in a "groups" list (or one line each, "record": "group")."""
+        from ..igmp import read_igmp, read_igmp6
+
+        names = None if options.numeric_hosts else context.resolver
+        for reader, wanted in ((read_igmp, options.inet), (read_igmp6, options.inet6)):
+            if not wanted:
+                continue
+            try:
+                rows = list(reader(context.proc))
+            except Unsupported:
+                if reader is read_igmp and not options.protocols_implied:
+                    yield no_support("AF INET (igmp)")
+                    return 1
+                continue
+            for row in rows:
+                record = self.json.group_record(row, names)
+                if self.lines:
+                    line = {"schema_version": self.json.SCHEMA_VERSION, "record": "group", **record}
+                    yield 1, self.json.dumps(line) + "\n"
+                else:
+                    self.groups.append(record)
+        return 0
 
     def _emit(self, record: dict[str, object]) -> str:
         if self.lines:
@@ -176,7 +202,10 @@ def _list(options: Options, context: Context, sink: _Sink) -> Command:
     if options.groups:
         from .groups import list_groups
 
-        status = yield from list_groups(options, context)
+        if isinstance(sink, _JsonSink):
+            status = yield from sink.group_section(options, context)
+        else:
+            status = yield from list_groups(options, context)
         if status:
             return status
     if not explicit or options.unix:

@@ -56,6 +56,12 @@ def show_statistics(options: Options, context: Context, first: bool = True) -> C
         if problems:
             yield 2, f"Problem while parsing {context.proc.path(relative)}\n"
             problems.clear()
+    if options.json or options.json_lines:
+        from ..views.json import dumps, statistics_document
+
+        family = "inet6" if families == ["inet6"] else "inet"
+        yield 1, dumps(statistics_document(family, sections)) + "\n"
+        return 0
     for line in render_statistics(sections, _switches(options), tables):
         yield 1, line
     return 0

@@ -10,17 +10,39 @@ such care: JSON escapes them (``\\u001b``).
 
 from __future__ import annotations
 
+import _socket as socket  # the C module (socket.py's enums cost start-up)
 import base64
 import json
-import socket
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ..model import InetSocket, Owner, OwnerMap, Protocol, UnixSocket
+from ..model import (
+    GroupMembership,
+    InetSocket,
+    Interface,
+    Owner,
+    OwnerMap,
+    Protocol,
+    Route4,
+    Route6,
+    StatSection,
+    UnixSocket,
+)
 from ..resolve import Resolver
 from .names import SERVICE_PROTOCOL, format_user, program_name
 
-__all__ = ["SCHEMA_VERSION", "dumps", "inet_record", "text_fields", "unix_record"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "dumps",
+    "group_record",
+    "inet_record",
+    "interface_record",
+    "route4_record",
+    "route6_record",
+    "statistics_document",
+    "text_fields",
+    "unix_record",
+]
 
 #: Bumped when a field changes meaning or disappears (adding fields does not bump it).
 SCHEMA_VERSION = 1
@@ -144,3 +166,100 @@ def stream_array(head: dict[str, Any], key: str, records: Iterator[str]) -> Iter
         yield text if first else "," + text
         first = False
     yield "]}\n"
+
+
+def statistics_document(family: str, sections: Iterable[StatSection]) -> dict[str, Any]:
+    """``-s --json``: every section and counter, in the kernel's order, values as printed."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "view": "statistics",
+        "family": family,
+        "sections": [
+            {"name": s.name, "source": s.source, "counters": dict(s.counters)} for s in sections
+        ],
+    }
+
+
+def route4_record(route: Route4, resolver: Resolver | None) -> dict[str, Any]:
+    """A JSON-ready dict of one IPv4 route (every /proc/net/route column)."""
+    record: dict[str, Any] = {
+        "family": "inet",
+        "destination": str(route.destination),
+        "prefix_len": bin(int(route.mask)).count("1"),
+        "mask": str(route.mask),
+        "gateway": str(route.gateway),
+        "flags": route.flags,
+        "iface": route.iface,
+        "metric": route.metric,
+        "refcnt": route.refcnt,
+        "use": route.use,
+        "mtu": route.mtu,
+        "window": route.window,
+        "irtt": route.irtt,
+    }
+    if resolver is not None:
+        record["gateway_name"] = (
+            resolver.resolve_host(route.gateway) if int(route.gateway) else None
+        )
+    return record
+
+
+def route6_record(route: Route6, resolver: Resolver | None) -> dict[str, Any]:
+    """A JSON-ready dict of one IPv6 route (every /proc/net/ipv6_route column)."""
+    record: dict[str, Any] = {
+        "family": "inet6",
+        "destination": _address_text(route.destination),
+        "prefix_len": route.prefix_len,
+        "source": _address_text(route.source),
+        "source_prefix_len": route.source_len,
+        "next_hop": _address_text(route.next_hop),
+        "flags": route.flags,
+        "iface": route.iface,
+        "metric": route.metric,
+        "refcnt": route.refcnt,
+        "use": route.use,
+    }
+    if resolver is not None:
+        hop = route.next_hop
+        record["next_hop_name"] = resolver.resolve_host(hop) if int(hop) else None
+    return record
+
+
+def interface_record(row: Interface) -> dict[str, Any]:
+    """A JSON-ready dict of one interface: flags, addresses and the kernel's counters."""
+    return {
+        **text_fields("name", row.name),
+        "flags": row.flags,
+        "mtu": row.mtu,
+        "hw_type": row.hw_type,
+        "hw_address": row.hw_address.hex(":") if row.hw_address is not None else None,
+        "txqueuelen": row.txqueuelen,
+        "address": str(row.address) if row.address is not None else None,
+        "netmask": str(row.netmask) if row.netmask is not None else None,
+        "broadcast": str(row.broadcast) if row.broadcast is not None else None,
+        "destination": str(row.destination) if row.destination is not None else None,
+        "inet6": [
+            {
+                "address": _address_text(a.address),
+                "prefix_len": a.prefix_len,
+                "scope": a.scope,
+                "flags": a.flags,
+            }
+            for a in row.inet6
+        ],
+        "counters": row.counters._asdict() if row.counters is not None else None,
+    }
+
+
+def group_record(row: GroupMembership, resolver: Resolver | None) -> dict[str, Any]:
+    """A JSON-ready dict of one multicast membership."""
+    record: dict[str, Any] = {
+        "family": "inet6" if row.family == 10 else "inet",
+        "ifindex": row.ifindex,
+        **text_fields("device", row.device.rstrip(" ")),
+        "group": _address_text(row.group),
+        "users": row.users,
+    }
+    if resolver is not None:
+        record["group_name"] = resolver.resolve_host(row.group)
+    return record
