@@ -41,6 +41,7 @@ pnetstat only:
   --json, --json-lines   machine-readable output (--json-lines: one object per socket)
   --dns-timeout=SEC  wait at most SEC for one host name (default 2), then print the address
   --dns-deadline=SEC wait at most SEC for host names in all (default 5)
+  --source=auto|netlink|proc  read sockets through NETLINK_SOCK_DIAG or /proc (default auto)
 Other views:
   -r, --route        routing table (-F FIB, -C cache; -e, -ee more columns)
   -i, --interfaces   interface table (-a all, -e long form)
@@ -120,7 +121,7 @@ def main(
     resolver = Resolver(
         etc or "/etc", lookup_timeout=parsed.dns_timeout, total_timeout=parsed.dns_deadline
     )
-    context = Context(ProcFS(proc or "/proc"), resolver)
+    context = Context(ProcFS(proc or "/proc"), resolver, parsed.source)
     first = True
     while True:
         status = _drain(_command(parsed, context, first), out, err)
@@ -130,7 +131,6 @@ def main(
             return status
         first = False
         time.sleep(sleep)
-        context = Context(context.proc, context.resolver)
 
 
 def _exit(outcome: Exit, out: TextIO, err: TextIO) -> int:

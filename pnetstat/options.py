@@ -49,6 +49,7 @@ _LONG: tuple[tuple[str, bool, str], ...] = (
     # pnetstat's own options, after netstat's so that its prefixes resolve as before.
     ("json", False, "json"), ("json-lines", False, "json-lines"),
     ("dns-timeout", True, "dns-timeout"), ("dns-deadline", True, "dns-deadline"),
+    ("source", True, "source"),
 )  # fmt: skip
 
 # AF-group entries past this index are outside netstat's translation table: "--tcpip" only
@@ -131,6 +132,7 @@ class Options(NamedTuple):
     json_lines: bool = False
     dns_timeout: float = DNS_TIMEOUT
     dns_deadline: float = DNS_DEADLINE
+    source: str = "auto"
 
     @property
     def inet_selected(self) -> bool:
@@ -242,7 +244,12 @@ def _parse(args: Sequence[str], prog: str) -> Options:
     extend = 0
     seconds: dict[str, Any] = {}
     for key, value in _getopt(args, prog):
-        if key in ("dns-timeout", "dns-deadline"):
+        if key == "source":
+            if value not in ("auto", "netlink", "proc"):
+                message = f"{prog}: --source takes auto, netlink or proc, not {value!r}\n"
+                raise _Abort(Exit(3, message, usage=True))
+            seconds["source"] = value
+        elif key in ("dns-timeout", "dns-deadline"):
             seconds[key.replace("-", "_")] = _seconds(key, value or "", prog)
         elif key in _COUNTERS:
             flags[_COUNTERS[key]] = True

@@ -46,21 +46,40 @@ def _ids(sets: list[list[str]]) -> list[str]:
     return [" ".join(s) or "(none)" for s in sets]
 
 
+def _source(source: str) -> Callable[[Sequence[str]], list[str]]:
+    """pnetstat with --source added (before a "--", which ends the options)."""
+
+    def argv(flags: Sequence[str]) -> list[str]:
+        if "--" in flags:
+            return pnetstat_cmd([f"--source={source}", *flags])
+        return pnetstat_cmd([*flags, f"--source={source}"])
+
+    return argv
+
+
+SOURCES = ["netlink", "proc"]
+
+
 @pytest.mark.parametrize("flags", SELECTIONS, ids=_ids(SELECTIONS))
 @pytest.mark.parametrize("numeric", [False, True], ids=["names", "n"])
-def test_selection(populated_ns: NetNS, flags: list[str], numeric: bool) -> None:
-    assert_same(compare(populated_ns, [*flags, "-n"] if numeric else flags))
+@pytest.mark.parametrize("source", SOURCES)
+def test_selection(populated_ns: NetNS, flags: list[str], numeric: bool, source: str) -> None:
+    flags = [*flags, "-n"] if numeric else flags
+    assert_same(compare(populated_ns, flags, candidate=_source(source)))
 
 
 @pytest.mark.parametrize("flags", MODIFIERS, ids=_ids(MODIFIERS))
 @pytest.mark.parametrize("numeric", [False, True], ids=["names", "n"])
-def test_columns(populated_ns: NetNS, flags: list[str], numeric: bool) -> None:
-    assert_same(compare(populated_ns, ["-a", *flags, *(["-n"] if numeric else [])]))
+@pytest.mark.parametrize("source", SOURCES)
+def test_columns(populated_ns: NetNS, flags: list[str], numeric: bool, source: str) -> None:
+    flags = ["-a", *flags, *(["-n"] if numeric else [])]
+    assert_same(compare(populated_ns, flags, candidate=_source(source)))
 
 
 @pytest.mark.parametrize("flags", HABITS, ids=_ids(HABITS))
-def test_habits(populated_ns: NetNS, flags: list[str]) -> None:
-    assert_same(compare(populated_ns, flags))
+@pytest.mark.parametrize("source", SOURCES)
+def test_habits(populated_ns: NetNS, flags: list[str], source: str) -> None:
+    assert_same(compare(populated_ns, flags, candidate=_source(source)))
 
 
 def test_populated_rows_present(populated_ns: NetNS) -> None:
@@ -87,7 +106,8 @@ def test_transient_states(netns: NetNS) -> None:
     out = netns.run(["netstat", "-tan"]).stdout.decode()
     assert "TIME_WAIT" in out and "CLOSE_WAIT" in out and "FIN_WAIT2" in out
     for flags in (["-tan"], ["-ta"], ["-tanoe"], ["-tanp"], ["-taeeW"]):
-        assert_same(compare(netns, flags))
+        for source in SOURCES:
+            assert_same(compare(netns, flags, candidate=_source(source)))
 
 
 def _as_nobody(build: Callable[[Sequence[str]], list[str]]) -> Callable[[Sequence[str]], list[str]]:

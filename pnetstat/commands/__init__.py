@@ -25,6 +25,7 @@ class Context(NamedTuple):
 
     proc: ProcFS
     resolver: Resolver
+    source: str = "auto"
 
 
 def no_support(name: str) -> tuple[int, str]:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 
-from ..errors import ParseError, ProcReadError, Unsupported
+from ..errors import NetlinkError, ParseError, ProcReadError, Unsupported
 from ..model import Family, InetSocket, OwnerMap, Protocol, UnixSocket
 from ..options import Options
 from ..processes import read_owners
-from ..procfs import read_inet_sockets, read_unix_sockets
 from ..resolve import Resolver
+from ..sources import read_inet, read_unix
 from ..views.sockets import (
     render_inet_header,
     render_inet_rows,
@@ -249,7 +249,7 @@ def _inet(
         if options.explicit and not wanted:
             continue
         try:
-            rows = read_inet_sockets(context.proc, protocol, family, warnings.append)
+            rows = read_inet(context.proc, context.source, protocol, family, warnings.append)
         except Unsupported:
             if family is Family.INET:
                 yield from _missing(_SUPPORT_NAME[protocol], options)
@@ -261,6 +261,9 @@ def _inet(
                 continue
             yield 2, f"{exc.path}: {exc.strerror}\n"
             return 255
+        except NetlinkError as exc:
+            yield 2, f"pnetstat: netlink sock_diag refused the {protocol.value} dump: {exc}\n"
+            return 1
         yield from _with_warnings(
             sink.inet_rows(rows, options, context.resolver, owners), warnings, word
         )
@@ -313,7 +316,7 @@ def _unix(options: Options, context: Context, owners: OwnerMap | None, sink: _Si
     for line in sink.unix_header(options):
         yield 1, line
     try:
-        rows = read_unix_sockets(context.proc, warnings.append)
+        rows = read_unix(context.proc, context.source, warnings.append)
     except Unsupported:
         yield from _missing("AF UNIX", options)
         return 1 if options.explicit and not options.protocols_implied else 0

@@ -1,0 +1,52 @@
+"""Where socket rows come from: /proc files or NETLINK_SOCK_DIAG, chosen per run.
+
+``auto`` (the default) reads TCP, UDP and UDP-Lite through netlink when the kernel answers and
+through /proc otherwise (a seccomp filter, a missing ``*_diag`` module, or a /proc root other
+than the live one, which netlink cannot see); ``netlink`` insists on netlink for those tables
+(a refusal is an error); ``proc`` reads /proc only. RAW and UNIX tables always come from /proc:
+raw_diag refuses dumps of every protocol on the kernels seen here, and /proc/net/unix's
+RefCount column has no sock_diag equivalent. Both sources give the same model rows, so every
+view renders the same text.
+"""
+
+from collections.abc import Iterator
+
+from .errors import NetlinkError
+from .model import Family, InetSocket, Protocol, UnixSocket
+from .procfs import ErrorHandler, ProcFS, read_inet_sockets, read_unix_sockets
+
+__all__ = ["SOURCES", "read_inet", "read_unix"]
+
+SOURCES = ("auto", "netlink", "proc")
+_NETLINK_TABLES = (Protocol.TCP, Protocol.UDP, Protocol.UDPLITE)
+
+
+def _netlink_wanted(proc: ProcFS, source: str, protocol: Protocol) -> bool:
+    if protocol not in _NETLINK_TABLES:
+        return False
+    # Netlink answers for the caller's network namespace, which only the live /proc shows.
+    return source == "netlink" or (source == "auto" and proc.root == "/proc")
+
+
+def read_inet(
+    proc: ProcFS, source: str, protocol: Protocol, family: Family, on_error: ErrorHandler
+) -> Iterator[InetSocket]:
+    """Rows of one Internet table from the chosen source.
+
+    Raises ``Unsupported`` when /proc has no such table, and ``NetlinkError`` when netlink
+    was insisted on and refused.
+    """
+    if _netlink_wanted(proc, source, protocol):
+        from .sockdiag import read_inet_sockets_diag
+
+        try:
+            return read_inet_sockets_diag(protocol, family, on_error=on_error)
+        except NetlinkError:
+            if source == "netlink":
+                raise
+    return read_inet_sockets(proc, protocol, family, on_error)
+
+
+def read_unix(proc: ProcFS, source: str, on_error: ErrorHandler) -> Iterator[UnixSocket]:
+    """Rows of the UNIX table (always /proc: see the module's docstring)."""
+    return read_unix_sockets(proc, on_error)
