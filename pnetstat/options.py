@@ -46,7 +46,10 @@ _LONG: tuple[tuple[str, bool, str], ...] = (
     ("numeric-ports", False, "numeric-ports"), ("numeric-users", False, "numeric-users"),
     ("symbolic", False, "N"), ("cache", False, "C"), ("fib", False, "F"),
     ("groups", False, "g"), ("context", False, "Z"),
-    # pnetstat's own options, after netstat's so that its prefixes resolve as before.
+)  # fmt: skip
+# pnetstat's own long options. A prefix is matched against netstat's options first and only
+# then against these, so every abbreviation netstat accepts or rejects means the same here.
+_OWN_LONG: tuple[tuple[str, bool, str], ...] = (
     ("json", False, "json"), ("json-lines", False, "json-lines"),
     ("dns-timeout", True, "dns-timeout"), ("dns-deadline", True, "dns-deadline"),
     ("source", True, "source"),
@@ -184,11 +187,13 @@ def _long_option(
     text: str, args: Sequence[str], index: int, prog: str
 ) -> tuple[str, str | None, int]:
     name, eq, value = text.partition("=")
-    found = next((entry for entry in _LONG if entry[0] == name), None)
-    if found is None:
-        matches = [entry for entry in _LONG if entry[0].startswith(name)]
+    found = next((entry for entry in (*_LONG, *_OWN_LONG) if entry[0] == name), None)
+    for table in (_LONG, _OWN_LONG):
+        if found is not None:
+            break
+        matches = [entry for entry in table if entry[0].startswith(name)]
         if not matches:
-            raise _Abort(Exit(3, f"{prog}: unrecognized option '--{text}'\n", usage=True))
+            continue
         first = matches[0]
         others = [m for m in matches[1:] if (m[1], m[2]) != (first[1], first[2])]
         if others:
@@ -196,6 +201,8 @@ def _long_option(
             message = f"{prog}: option '--{text}' is ambiguous; possibilities:{listed}\n"
             raise _Abort(Exit(3, message, usage=True))
         found = first
+    if found is None:
+        raise _Abort(Exit(3, f"{prog}: unrecognized option '--{text}'\n", usage=True))
     long_name, takes_arg, key = found
     if key == "AF":
         key = f"AF:{_LONG.index(found)}"

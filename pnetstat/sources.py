@@ -1,14 +1,15 @@
 """Where socket rows come from: /proc files or NETLINK_SOCK_DIAG, chosen per run.
 
-``auto`` (the default) reads TCP, UDP and UDP-Lite through netlink when the kernel answers and
-through /proc otherwise (a seccomp filter, a missing ``*_diag`` module, or a /proc root other
-than the live one, which netlink cannot see); ``netlink`` insists on netlink for those tables
-(a refusal is an error); ``proc`` reads /proc only. RAW and UNIX tables always come from /proc:
-raw_diag refuses dumps of every protocol on the kernels seen here, and /proc/net/unix's
-RefCount column has no sock_diag equivalent. Both sources give the same model rows, so every
-view renders the same text.
+``auto`` (the default) reads TCP, UDP and UDP-Lite through netlink when the kernel answers,
+and through /proc otherwise: a seccomp filter, a missing ``*_diag`` module, or a /proc tree
+that is a copy rather than a mounted procfs (netlink cannot see a copy). ``netlink`` insists
+on netlink for those tables (a refusal is an error); ``proc`` reads /proc only. RAW and UNIX
+tables always come from /proc: raw_diag refuses dumps of every protocol on the kernels seen
+here, and /proc/net/unix's RefCount column has no sock_diag equivalent. Both sources give the
+same model rows, so every view renders the same text.
 """
 
+import os
 from collections.abc import Iterator
 
 from .errors import NetlinkError
@@ -22,10 +23,11 @@ _NETLINK_TABLES = (Protocol.TCP, Protocol.UDP, Protocol.UDPLITE)
 
 
 def _netlink_wanted(proc: ProcFS, source: str, protocol: Protocol) -> bool:
-    if protocol not in _NETLINK_TABLES:
+    if protocol not in _NETLINK_TABLES or source == "proc":
         return False
-    # Netlink answers for the caller's network namespace, which only the live /proc shows.
-    return source == "netlink" or (source == "auto" and proc.root == "/proc")
+    # Netlink answers for the caller's network namespace, which is what a mounted procfs
+    # shows in /proc/net; a copied tree (no self/net) is read as files.
+    return source == "netlink" or os.path.isdir(proc.path("self/net"))
 
 
 def read_inet(
