@@ -69,10 +69,14 @@ def _request(protocol: Protocol, family: Family, states: int) -> bytes:
     return header + body
 
 
-def dump_inet(protocol: Protocol, family: Family, states: int = _ALL_STATES) -> Iterator[bytes]:
-    """Send one dump request and yield the payload of each answer message, as it arrives.
+def dump_inet(
+    protocol: Protocol, family: Family, states: int = _ALL_STATES
+) -> Iterator[tuple[bytearray, int, int]]:
+    """Send one dump request and yield ``(buffer, offset, length)`` for each answer message.
 
-    Raises ``NetlinkError`` (with the kernel's errno) when netlink or the diag module refuses.
+    The buffer is reused by the next receive, so a message must be decoded before the next
+    one is asked for (no copy per socket). Raises ``NetlinkError`` (with the kernel's errno)
+    when netlink or the diag module refuses.
     """
     try:
         sock = _socket.socket(_socket.AF_NETLINK, _socket.SOCK_DGRAM, NETLINK_SOCK_DIAG)
@@ -81,7 +85,7 @@ def dump_inet(protocol: Protocol, family: Family, states: int = _ALL_STATES) -> 
     return _answers(sock, _request(protocol, family, states))
 
 
-def _answers(sock: _socket.socket, request: bytes) -> Iterator[bytes]:
+def _answers(sock: _socket.socket, request: bytes) -> Iterator[tuple[bytearray, int, int]]:
     try:
         try:
             sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_RCVBUF, _RECV_BUFFER)
@@ -89,23 +93,23 @@ def _answers(sock: _socket.socket, request: bytes) -> Iterator[bytes]:
         except OSError as exc:
             raise NetlinkError(f"sock_diag: {exc.strerror}", exc.errno or 0) from None
         buffer = bytearray(_RECV_BUFFER)
-        view = memoryview(buffer)
+        header = NLMSGHDR.unpack_from
         while True:
             try:
                 size = sock.recv_into(buffer)
             except OSError as exc:
                 raise NetlinkError(f"sock_diag: {exc.strerror}", exc.errno or 0) from None
             offset = 0
-            while offset + NLMSGHDR.size <= size:
-                length, kind, _flags, _seq, _pid = NLMSGHDR.unpack_from(buffer, offset)
-                if length < NLMSGHDR.size or kind == NLMSG_DONE:
+            while offset + 16 <= size:
+                length, kind, _flags, _seq, _pid = header(buffer, offset)
+                if length < 16 or kind == NLMSG_DONE:
                     return
                 if kind == NLMSG_ERROR:
-                    code = -struct.unpack_from("=i", buffer, offset + NLMSGHDR.size)[0]
+                    code = -struct.unpack_from("=i", buffer, offset + 16)[0]
                     if code:
                         raise NetlinkError(f"sock_diag: {errno.errorcode.get(code, code)}", code)
                     return
-                yield bytes(view[offset + NLMSGHDR.size : offset + length])
+                yield buffer, offset + 16, length - 16
                 offset += (length + 3) & ~3
     finally:
         sock.close()
@@ -132,36 +136,41 @@ def read_inet_sockets_diag(
 
 
 def _decode(
-    first: bytes,
-    rest: Iterator[bytes],
+    first: tuple[bytearray, int, int],
+    rest: Iterator[tuple[bytearray, int, int]],
     protocol: Protocol,
     family: Family,
     on_error: ErrorHandler | None,
 ) -> Iterator[InetSocket]:
     unpack = INET_DIAG_MSG.unpack_from
+    size = INET_DIAG_MSG.size
     new = tuple.__new__
     cache: dict[bytes, IPAddress] = {}
-    v6 = family == Family.INET6
+    make = IPv6Address if family == Family.INET6 else IPv4Address
+    width = 16 if family == Family.INET6 else 4
     tcp = protocol is Protocol.TCP
     slot = 0
-    message: bytes | None = first
+    message: tuple[bytearray, int, int] | None = first
     while message is not None:
-        try:
-            (_fam, state, timer, retrans, sport, dport, src, dst, _ifindex, expires,
-             rqueue, wqueue, uid, inode) = unpack(message)  # fmt: skip
-        except struct.error:
+        buffer, offset, length = message
+        if length < size:
             if on_error is not None:
-                on_error(ParseError("netlink:sock_diag", slot + 1, message.hex()))
+                on_error(
+                    ParseError(
+                        "netlink:sock_diag", slot + 1, bytes(buffer[offset : offset + length]).hex()
+                    )
+                )
             message = next(rest, None)
             continue
-        src = src if v6 else src[:4]
-        dst = dst if v6 else dst[:4]
-        local = cache.get(src) or cache.setdefault(
-            src, IPv6Address(src) if v6 else IPv4Address(src)
-        )
-        remote = cache.get(dst) or cache.setdefault(
-            dst, IPv6Address(dst) if v6 else IPv4Address(dst)
-        )
+        (_fam, state, timer, retrans, sport, dport, src, dst, _ifindex, expires,
+         rqueue, wqueue, uid, inode) = unpack(buffer, offset)  # fmt: skip
+        src, dst = src[:width], dst[:width]
+        local = cache.get(src)
+        if local is None:
+            local = cache[src] = make(src)
+        remote = cache.get(dst)
+        if remote is None:
+            remote = cache[dst] = make(dst)
         if tcp and state == _TCP_LISTEN:
             wqueue = 0  # /proc shows write_seq - snd_una (0); sock_diag the max backlog
         probes = 0 if timer == 1 else retrans

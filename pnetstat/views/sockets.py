@@ -140,44 +140,65 @@ def render_inet_rows(
     resolver: Resolver | None,
     owners: OwnerMap | None = None,
 ) -> Iterator[str]:
-    """One line per socket that ``options`` selects, in the order given."""
-    numeric_hosts, numeric_ports = options.numeric_hosts, options.numeric_ports
-    wide = options.wide
-    # Per-run caches keyed by the address object's identity (the parsers hand out one object
-    # per distinct address) and by port: this loop runs once per socket.
+    """One line per socket that ``options`` selects, in the order given.
+
+    This loop runs once per socket (100k times on a busy host), so it is written flat: names
+    are cached per address object (the sources hand out one object per distinct address) and
+    per port, and the per-protocol choices are made once per change of protocol.
+    """
+    numeric_hosts, numeric_ports, wide = options.numeric_hosts, options.numeric_ports, options.wide
+    show_all, listening = options.all, options.listening
+    extend, programs, timers = options.extend, options.programs, options.timers
     hosts: dict[int, tuple[IPAddress, str]] = {}
-    ports: dict[tuple[int, str], str] = {}
-
-    def host(address: IPAddress) -> str:
-        hit = hosts.get(id(address))
-        if hit is None or hit[0] is not address:
-            hit = (address, format_host(address, numeric_hosts, resolver))
-            hosts[id(address)] = hit
-        return hit[1]
-
-    def port(number: int, service: str) -> str:
-        text = ports.get((number, service))
-        if text is None:
-            text = ports[(number, service)] = format_port(number, service, numeric_ports, resolver)
-        return text
-
+    ports: dict[int, str] = {}
+    current: tuple[Protocol, int] | None = None
+    template, label, service, tcp = _ROW, "", "tcp", True
+    states = _TCP_STATES
     for sock in _prefetched(rows, resolver if not numeric_hosts else None):
-        if not shown(sock.server, options):
-            continue
-        protocol = sock.protocol
-        service = SERVICE_PROTOCOL[protocol]
-        local = fit_endpoint(host(sock.local_address), port(sock.local_port, service), wide)
-        remote = fit_endpoint(host(sock.remote_address), port(sock.remote_port, service), wide)
-        label = _LABELS[protocol] + ("6" if sock.family == 10 else "")
-        template = _UDP_ROW if protocol is Protocol.UDP or protocol is Protocol.UDPLITE else _ROW
-        line = template % (label, sock.rx_queue, sock.tx_queue, local, remote, _state_text(sock))
-        if options.extend:
+        (protocol, family, _sl, laddr, lport, raddr, rport, state, txq, rxq) = sock[:10]
+        if (protocol, family) != current:
+            current = (protocol, family)
+            service = SERVICE_PROTOCOL[protocol]
+            tcp = protocol is Protocol.TCP
+            udp = protocol is Protocol.UDP or protocol is Protocol.UDPLITE
+            template = _UDP_ROW if udp else _ROW
+            label = _LABELS[protocol] + ("6" if family == 10 else "")
+            ports = {}
+        if not show_all:
+            server = rport == 0 if tcp else not raddr.packed.strip(b"\0")
+            if server != bool(listening):
+                continue
+        hit = hosts.get(id(laddr))
+        if hit is None or hit[0] is not laddr:
+            hit = hosts[id(laddr)] = (laddr, format_host(laddr, numeric_hosts, resolver))
+        lhost = hit[1]
+        hit = hosts.get(id(raddr))
+        if hit is None or hit[0] is not raddr:
+            hit = hosts[id(raddr)] = (raddr, format_host(raddr, numeric_hosts, resolver))
+        rhost = hit[1]
+        lserv = ports.get(lport)
+        if lserv is None:
+            lserv = ports[lport] = format_port(lport, service, numeric_ports, resolver)
+        rserv = ports.get(rport)
+        if rserv is None:
+            rserv = ports[rport] = format_port(rport, service, numeric_ports, resolver)
+        if wide or len(lhost) + len(lserv) <= 22:
+            local = lhost + ":" + lserv
+        else:
+            local = fit_endpoint(lhost, lserv, wide)
+        if wide or len(rhost) + len(rserv) <= 22:
+            remote = rhost + ":" + rserv
+        else:
+            remote = fit_endpoint(rhost, rserv, wide)
+        text = states[state] if tcp and 0 <= state < 12 else _state_text(sock)
+        line = template % (label, rxq, txq, local, remote, text)
+        if extend:
             user = format_user(sock.uid, options.numeric_users, resolver)
             line += " %s %-10d" % (ljust_bytes(user, 10), sock.inode)
-        if options.programs:
+        if programs:
             owner = owners.first(sock.inode) if owners is not None else None
             line += " " + ljust_bytes(format_program(owner), 20)
-        if options.timers:
+        if timers:
             line += " " + format_timer(sock)
         yield line + "\n"
 
