@@ -331,6 +331,7 @@ def parse_unix_lines(
     has_inode = True
     previous = [0] * 7
     pending: UnixSocket | None = None
+    new = tuple.__new__
     for lineno, line in enumerate(lines, 1):
         if lineno == 1:
             # Kernels before 2.2 printed no Inode column (netstat looks for the word).
@@ -341,7 +342,22 @@ def parse_unix_lines(
             # next line (netstat drops the rest and warns; we keep the path whole).
             pending = pending._replace(path=f"{pending.path}\n{line.rstrip(chr(10))}")
             continue
-        row = _unix_row(line, previous, has_inode)
+        fields = line.split(None, 7)
+        row: UnixSocket | None = None
+        if has_inode and len(fields) >= 7 and fields[0][-1:] == ":":
+            # The common case, inline: a complete row (the slow path below scans as netstat).
+            try:
+                path_text = fields[7].rstrip("\n") if len(fields) == 8 else None
+                row = new(
+                    UnixSocket,
+                    (int(fields[0][:-1], 16), int(fields[1], 16), int(fields[2], 16),
+                     int(fields[3], 16), int(fields[4], 16), int(fields[5], 16), int(fields[6]),
+                     path_text or None),
+                )  # fmt: skip
+            except ValueError:
+                row = None
+        if row is None:
+            row = _unix_row(line, previous, has_inode)
         if row is None:
             on_error(ParseError(path, lineno, line.rstrip("\n")))
             continue

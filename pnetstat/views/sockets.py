@@ -249,19 +249,26 @@ def render_unix_rows(
     rows: Iterable[UnixSocket], options: Options, owners: OwnerMap | None = None
 ) -> Iterator[str]:
     """One line per UNIX socket that ``options`` selects, in the order given."""
+    show_all, listening, programs = options.all, options.listening, options.programs
+    # The columns before the inode repeat across sockets: format each combination once.
+    heads: dict[tuple[int, int, int, int, int], str] = {}
     for sock in rows:
-        if not shown(sock.server, options):
-            continue
-        inode = "-" if sock.inode is None else str(sock.inode)
-        line = "%-5s %-6d %-11s %-10s %-13s %-8s" % (
-            "unix" if sock.protocol == 0 else "??",
-            sock.ref_count,
-            _unix_flags(sock.flags),
-            _UNIX_TYPES.get(sock.type, "UNKNOWN"),
-            _unix_state(sock),
-            inode,
-        )
-        if options.programs:
+        if not show_all:
+            server = sock.state == 1 and bool(sock.flags & 0x10000)
+            if server != bool(listening):
+                continue
+        key = (sock.protocol, sock.ref_count, sock.flags, sock.type, sock.state)
+        head = heads.get(key)
+        if head is None:
+            head = heads[key] = "%-5s %-6d %-11s %-10s %-13s " % (
+                "unix" if sock.protocol == 0 else "??",
+                sock.ref_count,
+                _unix_flags(sock.flags),
+                _UNIX_TYPES.get(sock.type, "UNKNOWN"),
+                _unix_state(sock),
+            )
+        line = head + "%-8s" % ("-" if sock.inode is None else sock.inode)
+        if programs:
             owner = owners.first(sock.inode) if owners is not None and sock.inode else None
             line += " " + ljust_bytes(format_program(owner), 20)
-        yield "%s %s\n" % (line, _unix_path(sock.path))
+        yield "%s %s\n" % (line, _unix_path(sock.path) if sock.path else "")
