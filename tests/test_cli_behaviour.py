@@ -54,9 +54,12 @@ def test_help_and_version_exit_zero(flags: list[str]) -> None:
     assert ours.stderr == b""
 
 
-def test_head_closes_pipe_quietly() -> None:
-    """`pnetstat -a | head -1`: one line, no BrokenPipeError, the writer ends."""
-    script = f"{' '.join(pnetstat_cmd(['-ac']))} | head -1"
+@pytest.mark.parametrize("flags", [["-ac"], ["-anc"], ["-rnc"], ["-ic"], ["-gnc"], ["-s"],
+                                   ["-xac"], ["-anc", "--json-lines"]])  # fmt: skip
+def test_head_closes_pipe_quietly(flags: list[str]) -> None:
+    """`pnetstat VIEW | head -1`: one line, no BrokenPipeError, the writer ends (-c makes
+    every view write again after head has gone)."""
+    script = f"{' '.join(pnetstat_cmd(flags))} | head -1"
     done = subprocess.run(
         ["sh", "-c", script], capture_output=True, timeout=30, env=pinned_env(), cwd=REPO_ROOT
     )
@@ -132,7 +135,8 @@ CHURN = textwrap.dedent(
 
 @pytest.mark.differential
 def test_processes_vanishing_during_p_scan(netns: NetNS) -> None:
-    """Holders fork and die while -p walks /proc: every run succeeds with well-formed rows."""
+    """Holders fork and die while -p walks /proc, and -s and -i read counters that move:
+    every run succeeds, with well-formed rows and no duplicate row."""
     churn = subprocess.Popen(
         ["ip", "netns", "exec", netns.name, sys.executable, "-c", CHURN, "6"],
         stdout=subprocess.PIPE,
@@ -143,14 +147,21 @@ def test_processes_vanishing_during_p_scan(netns: NetNS) -> None:
         assert churn.stdout is not None and churn.stdout.readline() == b"ready\n"
         runs = 0
         deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and runs < 30:
-            done = netns.run(pnetstat_cmd(["-anp"]), timeout=30)
+        views = [["-anp"], ["-anpe"], ["-s"], ["-i"], ["-anp", "--source=proc"]]
+        while time.monotonic() < deadline and runs < 40:
+            flags = views[runs % len(views)]
+            done = netns.run(pnetstat_cmd(flags), timeout=30)
             runs += 1
-            assert done.returncode == 0
+            assert done.returncode == 0, (flags, done.stderr)
             assert done.stderr == b""
-            for line in done.stdout.decode("utf-8", "replace").splitlines():
-                assert line.split()[0] in {"Active", "Proto", "tcp", "unix"}, line
-        assert runs >= 3
+            lines = done.stdout.decode("utf-8", "replace").splitlines()
+            if flags[0].startswith("-anp"):
+                rows = [line for line in lines if line.startswith(("tcp", "unix"))]
+                for line in lines:
+                    assert line.split()[0] in {"Active", "Proto", "tcp", "unix"}, line
+                inet = [r for r in rows if r.startswith("tcp")]
+                assert len(inet) == len(set(inet)), "a TCP row appeared twice"
+        assert runs >= len(views)
     finally:
         os.killpg(churn.pid, signal.SIGKILL)
         churn.wait(timeout=10)
