@@ -92,3 +92,57 @@ def test_cli_over_mutated_tree_ends_with_a_status(
         status = main([*flags, "--dns-deadline=0"], proc=root, stdout=out, stderr=err)
     assert isinstance(status, int)
     assert "Traceback" not in err.getvalue()
+
+
+OTHER = Path(__file__).resolve().parent.parent / "fixtures" / "proc"
+OTHER_CAPTURES = {
+    "snmp": (OTHER / "stats" / "net" / "snmp").read_text(),
+    "netstat": (OTHER / "stats-odd" / "net" / "netstat").read_text(),
+    "snmp6": (OTHER / "stats" / "net" / "snmp6").read_text(),
+    "route": (OTHER / "routes" / "net" / "route").read_text(),
+    "ipv6_route": (OTHER / "routes" / "net" / "ipv6_route").read_text(),
+    "igmp": (OTHER / "groups" / "net" / "igmp").read_text(),
+    "igmp6": (OTHER / "groups" / "net" / "igmp6").read_text(),
+    "dev": (OTHER / "live-ns" / "net" / "dev").read_text(),
+}
+
+
+@BUDGET
+@given(st.sampled_from(sorted(OTHER_CAPTURES)).flatmap(
+    lambda name: st.tuples(st.just(name), mutated(OTHER_CAPTURES[name]))))  # fmt: skip
+def test_other_parsers_never_raise_untyped(case: tuple[str, list[str]]) -> None:
+    from pnetstat.igmp import parse_igmp6_lines, parse_igmp_lines
+    from pnetstat.netdev import parse_dev_lines
+    from pnetstat.routing import parse_ipv6_route_lines, parse_route_lines
+    from pnetstat.snmp import parse_key_value_lines, parse_paired_lines
+
+    name, lines = case
+    errors: list[Error] = []
+    parsers = {
+        "snmp": lambda: parse_paired_lines(lines, name, errors.append),
+        "netstat": lambda: parse_paired_lines(lines, name, errors.append),
+        "snmp6": lambda: parse_key_value_lines(lines, name),
+        "route": lambda: list(parse_route_lines(lines)),
+        "ipv6_route": lambda: list(parse_ipv6_route_lines(lines)),
+        "igmp": lambda: list(parse_igmp_lines(lines, name, errors.append)),
+        "igmp6": lambda: list(parse_igmp6_lines(lines, name, errors.append)),
+        "dev": lambda: list(parse_dev_lines(lines)),
+    }
+    try:
+        parsers[name]()
+    except Error:
+        return
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.sampled_from(["snmp", "route", "igmp", "ipv6_route"]).flatmap(
+    lambda name: st.tuples(st.just(name), mutated(OTHER_CAPTURES[name]))),
+    st.sampled_from([["-s"], ["-st"], ["-rn"], ["-ree"], ["-gn"], ["-rn", "-6"]]))  # fmt: skip
+def test_cli_views_over_mutated_files(case: tuple[str, list[str]], flags: list[str]) -> None:
+    name, lines = case
+    with tempfile.TemporaryDirectory() as root:
+        (Path(root) / "net").mkdir()
+        (Path(root) / "net" / name).write_text("".join(lines), errors="surrogateescape")
+        out, err = io.StringIO(), io.StringIO()
+        status = main([*flags, "--dns-deadline=0"], proc=root, stdout=out, stderr=err)
+    assert isinstance(status, int)
