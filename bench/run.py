@@ -162,7 +162,9 @@ def report(results: dict[str, Any]) -> str:
             continue
         ratio = _median_ms(data["commands"][label]) / _median_ms(data["commands"][reference])
         verdict = "PASS" if ratio <= limit else "MISS"
-        lines.append(f"| {size:,} | `{label}` / `{reference}` = {ratio:.2f} | <= {limit} | {verdict} |")
+        lines.append(
+            f"| {size:,} | `{label}` / `{reference}` = {ratio:.2f} | <= {limit} | {verdict} |"
+        )
     big = results["sizes"].get(100_000) or results["sizes"].get("100000")
     if big is not None:
         rss = max(big["commands"]["pnetstat -tan"]["rss_kib"]) / 1024
@@ -172,7 +174,9 @@ def report(results: dict[str, Any]) -> str:
 
 
 def _versions() -> str:
-    netstat = subprocess.run(["netstat", "-V"], capture_output=True, text=True).stdout.split("\n")[0]
+    netstat = subprocess.run(["netstat", "-V"], capture_output=True, text=True).stdout.split("\n")[
+        0
+    ]
     ss = subprocess.run(["ss", "-V"], capture_output=True, text=True).stdout.strip()
     return (f"date {datetime.date.today()}, {os.cpu_count()} CPUs, Linux {platform.release()}, "
             f"Python {platform.python_version()} ({PYTHON}), {netstat}, {ss}")  # fmt: skip
@@ -186,7 +190,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     if os.geteuid() != 0 or shutil.which("ip") is None:
-        print("bench/run.py needs root and iproute2 (it builds network namespaces)", file=sys.stderr)
+        print(
+            "bench/run.py needs root and iproute2 (it builds network namespaces)", file=sys.stderr
+        )
         return 2
     sizes = [1000] if args.quick else [int(s) for s in args.sizes.split(",")]
     results = measure(sizes, args.repeat)
