@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from .errors import Unsupported
+from .errors import ParseError, Unsupported
 from .igmp import read_igmp, read_igmp6
 from .model import (
     Family,
@@ -19,12 +19,14 @@ from .model import (
     Route4,
     Route6,
     StatSection,
+    TcpState,
     UnixSocket,
 )
 from .netdev import read_interfaces
-from .procfs import ProcFS, read_inet_sockets, read_unix_sockets
+from .procfs import ProcFS
 from .routing import read_ipv6_routes, read_routes
 from .snmp import read_stat_file
+from .sources import SOURCES, read_inet, read_unix
 
 __all__ = ["groups", "interfaces", "routes", "sockets", "statistics"]
 
@@ -40,24 +42,32 @@ def sockets(
     kinds: Iterable[str] = ("tcp", "udp", "udplite", "raw", "unix"),
     *,
     families: Iterable[Family] = (Family.INET, Family.INET6),
+    states: Iterable[TcpState] | None = None,
     proc: str | os.PathLike[str] = "/proc",
+    source: str = "auto",
 ) -> list[InetSocket | UnixSocket]:
     """Every socket of the given kinds, in the kernel's order (Internet kinds first, IPv4
     before IPv6, then UNIX). Tables the kernel does not offer are skipped.
 
-    ``kinds`` are ``"tcp"``, ``"udp"``, ``"udplite"``, ``"raw"`` and ``"unix"``; ``proc`` is
-    the /proc tree to read (another mount, or a copy).
+    ``kinds`` are ``"tcp"``, ``"udp"``, ``"udplite"``, ``"raw"`` and ``"unix"``; ``states``
+    keeps only TCP sockets in those states (other kinds are unaffected); ``proc`` is the /proc
+    tree to read (another mount, or a copy); ``source`` is ``"auto"``, ``"netlink"`` or
+    ``"proc"`` (see ``pnetstat.sources``). Raises ``NetlinkError`` if ``source="netlink"`` and
+    the kernel refuses.
 
     >>> from pnetstat import TcpState
-    >>> listening = [s for s in sockets(["tcp"]) if s.tcp_state is TcpState.LISTEN]
-    >>> all(s.remote_port == 0 for s in listening)
+    >>> listening = sockets(["tcp"], states=[TcpState.LISTEN])
+    >>> all(s.remote_port == 0 and s.tcp_state is TcpState.LISTEN for s in listening)
     True
     """
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
     root = ProcFS(proc)
     wanted = list(kinds)
     unknown = [k for k in wanted if k not in _KINDS and k != "unix"]
     if unknown:
         raise ValueError(f"unknown socket kind(s): {', '.join(unknown)}")
+    keep = None if states is None else {int(state) for state in states}
     found: list[InetSocket | UnixSocket] = []
     fams = list(families)
     for kind in wanted:
@@ -65,15 +75,23 @@ def sockets(
             continue
         for family in fams:
             try:
-                found.extend(read_inet_sockets(root, _KINDS[kind], family))
+                rows = read_inet(root, source, _KINDS[kind], family, _ignore)
             except Unsupported:
                 continue
+            if keep is not None and kind == "tcp":
+                found.extend(row for row in rows if row.state in keep)
+            else:
+                found.extend(rows)
     if "unix" in wanted:
         try:
-            found.extend(read_unix_sockets(root))
+            found.extend(read_unix(root, source, _ignore))
         except Unsupported:
             pass
     return found
+
+
+def _ignore(_: ParseError) -> None:
+    return None
 
 
 def statistics(

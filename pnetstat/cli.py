@@ -7,10 +7,15 @@ process's signals and calls ``sys.exit``.
 
 from __future__ import annotations
 
+import io
+import os
 import sys
 import time
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 from ._version import __version__
 from .commands import Command, Context
@@ -145,6 +150,39 @@ def _exit(outcome: Exit, out: TextIO, err: TextIO) -> int:
     return outcome.status
 
 
+class _QuietOutput(io.RawIOBase):
+    """stdout as netstat treats it: a failed write (a full disk, a closed descriptor) is not
+    an error that stops the run or changes its status; a closed pipe ends the process through
+    SIGPIPE, as it ends netstat."""
+
+    def __init__(self, fd: int) -> None:
+        super().__init__()
+        self.fd = fd
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: ReadableBuffer) -> int:
+        view = memoryview(data).cast("B")
+        while view and self.fd >= 0:
+            try:
+                view = view[os.write(self.fd, view) :]
+            except InterruptedError:
+                continue
+            except OSError:
+                break
+        return memoryview(data).nbytes
+
+
+def _descriptor(stream: object) -> tuple[int, bool]:
+    """The stream's fd and whether it is a terminal; -1 if the process started without it."""
+    try:
+        fd: int = stream.fileno()  # type: ignore[attr-defined]
+        return fd, os.isatty(fd)
+    except (AttributeError, OSError, ValueError):
+        return -1, False
+
+
 def run() -> None:
     """Console entry point: netstat's signal behaviour, then ``sys.exit`` with the status."""
     import _signal  # type: ignore[import-not-found]  # C module; signal.py builds enums
@@ -154,18 +192,16 @@ def run() -> None:
     # Buffer stdout as C's stdio does (lines on a terminal, 4 KiB blocks elsewhere) whatever
     # PYTHONUNBUFFERED says, so that netstat's warnings on unbuffered stderr land in the same
     # place as netstat's when both streams go to one pipe.
-    import io
-
-    isatty = sys.stdout.isatty()
+    fd, isatty = _descriptor(sys.stdout)
     stdout = io.TextIOWrapper(
-        open(sys.stdout.fileno(), "wb", buffering=4096, closefd=False),  # noqa: SIM115
+        io.BufferedWriter(_QuietOutput(fd), buffer_size=4096),
         encoding="utf-8",
         errors="surrogateescape",
         newline="\n",
         line_buffering=isatty,
     )
     stderr = io.TextIOWrapper(
-        open(sys.stderr.fileno(), "wb", buffering=0, closefd=False),  # noqa: SIM115
+        io.BufferedWriter(_QuietOutput(_descriptor(sys.stderr)[0])),
         encoding="utf-8",
         errors="surrogateescape",
         newline="\n",

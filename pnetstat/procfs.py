@@ -160,6 +160,7 @@ def parse_inet_lines(
     minimum = _MIN_FIELDS[protocol]
     new = tuple.__new__
     last: InetSocket | None = None
+    seen: set[object] = set()
     for lineno, line in enumerate(lines, 1):
         if lineno == 1:
             continue
@@ -188,6 +189,14 @@ def parse_inet_lines(
                 continue
             row = slow
         last = row
+        # A file read while sockets come and go can list one twice (the kernel resumes each
+        # read by position): show each socket once.
+        # (Addresses are shared objects per distinct address within one read: ids suffice.)
+        key = (row.inode, id(row.local_address), row.local_port, id(row.remote_address),
+               row.remote_port)  # fmt: skip
+        if key in seen:
+            continue
+        seen.add(key)
         yield row
 
 

@@ -49,7 +49,7 @@ INET_DIAG_REQ_V2 = struct.Struct("=BBBBI48x")
 #   idiag_dst[4]; __u32 idiag_if, idiag_cookie[2]; } id;
 #   __u32 idiag_expires, idiag_rqueue, idiag_wqueue, idiag_uid, idiag_inode; }
 # (ports are big-endian in the message: swapped after unpacking, one struct for the whole)
-INET_DIAG_MSG = struct.Struct("=BBBBHH16s16sI8xIIIII")
+INET_DIAG_MSG = struct.Struct("=BBBBHH16s16sIQIIIII")
 RTATTR = struct.Struct("=HH")
 
 _TCP_LISTEN = 10
@@ -150,6 +150,7 @@ def _decode(
     width = 16 if family == Family.INET6 else 4
     tcp = protocol is Protocol.TCP
     slot = 0
+    seen: set[int] = set()
     message: tuple[bytearray, int, int] | None = first
     while message is not None:
         buffer, offset, length = message
@@ -162,8 +163,13 @@ def _decode(
                 )
             message = next(rest, None)
             continue
-        (_fam, state, timer, retrans, sport, dport, src, dst, _ifindex, expires,
+        (_fam, state, timer, retrans, sport, dport, src, dst, _ifindex, cookie, expires,
          rqueue, wqueue, uid, inode) = unpack(buffer, offset)  # fmt: skip
+        if cookie in seen:
+            # A dump that runs while sockets come and go can report one twice: show it once.
+            message = next(rest, None)
+            continue
+        seen.add(cookie)
         src, dst = src[:width], dst[:width]
         local = cache.get(src)
         if local is None:

@@ -167,3 +167,15 @@ def test_processes_vanishing_during_p_scan(netns: NetNS) -> None:
         churn.wait(timeout=10)
         if churn.stdout is not None:
             churn.stdout.close()
+
+
+@pytest.mark.parametrize("redirect", [">&-", ">/dev/full", ">&- 2>&-"])
+def test_closed_or_full_stdout_is_not_an_error(redirect: str) -> None:
+    """netstat ignores failed writes to stdout and exits 0; so does pnetstat, quietly."""
+    ours = subprocess.run(
+        ["sh", "-c", f"{' '.join(pnetstat_cmd(['-tan']))} {redirect}"],
+        capture_output=True, timeout=30, env=pinned_env(), cwd=REPO_ROOT,
+    )  # fmt: skip
+    theirs = subprocess.run(["sh", "-c", f"netstat -tan {redirect}"], capture_output=True)
+    assert ours.returncode == theirs.returncode == 0
+    assert b"Traceback" not in ours.stderr
