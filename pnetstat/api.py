@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from .errors import ParseError, Unsupported
+from .errors import Unsupported
 from .igmp import read_igmp, read_igmp6
 from .model import (
     Family,
@@ -23,7 +23,7 @@ from .model import (
     UnixSocket,
 )
 from .netdev import read_interfaces
-from .procfs import ProcFS
+from .procfs import ProcFS, ignore_errors
 from .routing import read_ipv6_routes, read_routes
 from .snmp import read_stat_file
 from .sources import SOURCES, read_inet, read_unix
@@ -75,7 +75,7 @@ def sockets(
             continue
         for family in fams:
             try:
-                rows = read_inet(root, source, _KINDS[kind], family, _ignore)
+                rows = read_inet(root, source, _KINDS[kind], family, ignore_errors)
             except Unsupported:
                 continue
             if keep is not None and kind == "tcp":
@@ -84,14 +84,10 @@ def sockets(
                 found.extend(rows)
     if "unix" in wanted:
         try:
-            found.extend(read_unix(root, source, _ignore))
+            found.extend(read_unix(root, source, ignore_errors))
         except Unsupported:
             pass
     return found
-
-
-def _ignore(_: ParseError) -> None:
-    return None
 
 
 def statistics(

@@ -9,29 +9,25 @@ from ipaddress import IPv4Address, IPv6Address
 
 from .errors import ParseError
 from .model import Family, GroupMembership
-from .procfs import ErrorHandler, ProcFS
+from .procfs import ErrorHandler, ProcFS, ignore_errors
 
 __all__ = ["parse_igmp6_lines", "parse_igmp_lines", "read_igmp", "read_igmp6"]
 
 
-def _ignore(_: ParseError) -> None:
-    return None
-
-
-def read_igmp(proc: ProcFS, on_error: ErrorHandler = _ignore) -> Iterator[GroupMembership]:
+def read_igmp(proc: ProcFS, on_error: ErrorHandler = ignore_errors) -> Iterator[GroupMembership]:
     """Open /proc/net/igmp and return an iterator of its memberships, in file order."""
     lines = proc.open_text("net/igmp")
     return parse_igmp_lines(lines, proc.path("net/igmp"), on_error)
 
 
-def read_igmp6(proc: ProcFS, on_error: ErrorHandler = _ignore) -> Iterator[GroupMembership]:
+def read_igmp6(proc: ProcFS, on_error: ErrorHandler = ignore_errors) -> Iterator[GroupMembership]:
     """Open /proc/net/igmp6 and return an iterator of its memberships, in file order."""
     lines = proc.open_text("net/igmp6")
     return parse_igmp6_lines(lines, proc.path("net/igmp6"), on_error)
 
 
 def parse_igmp_lines(
-    lines: Iterable[str], path: str = "", on_error: ErrorHandler = _ignore
+    lines: Iterable[str], path: str = "", on_error: ErrorHandler = ignore_errors
 ) -> Iterator[GroupMembership]:
     r"""Parse /proc/net/igmp: device lines, each followed by its group lines (TAB-indented).
 
@@ -70,7 +66,7 @@ def parse_igmp_lines(
 
 
 def parse_igmp6_lines(
-    lines: Iterable[str], path: str = "", on_error: ErrorHandler = _ignore
+    lines: Iterable[str], path: str = "", on_error: ErrorHandler = ignore_errors
 ) -> Iterator[GroupMembership]:
     """Parse /proc/net/igmp6 (no header): ``index device group users ...`` per line.
 

@@ -21,6 +21,7 @@ from .model import Family, InetSocket, IPAddress, Protocol, UnixSocket
 __all__ = [
     "ErrorHandler",
     "ProcFS",
+    "ignore_errors",
     "parse_inet_lines",
     "parse_unix_lines",
     "read_inet_sockets",
@@ -34,7 +35,8 @@ ErrorHandler = Callable[[ParseError], None]
 _UNSUPPORTED = (errno.ENOENT, errno.EACCES)
 
 
-def _ignore(_: ParseError) -> None:
+def ignore_errors(_: ParseError) -> None:
+    """The default ``on_error``: skip malformed lines silently."""
     return None
 
 
@@ -110,7 +112,7 @@ def read_inet_sockets(
     proc: ProcFS,
     protocol: Protocol,
     family: Family,
-    on_error: ErrorHandler = _ignore,
+    on_error: ErrorHandler = ignore_errors,
 ) -> Iterator[InetSocket]:
     """Open /proc/net/<protocol>[6] and return an iterator of its rows, in file order."""
     relative = socket_file(protocol, family)
@@ -146,7 +148,7 @@ def parse_inet_lines(
     protocol: Protocol,
     family: Family,
     path: str = "",
-    on_error: ErrorHandler = _ignore,
+    on_error: ErrorHandler = ignore_errors,
 ) -> Iterator[InetSocket]:
     """Parse the lines of a /proc/net/{tcp,udp,udplite,raw}[6] file (header first).
 
@@ -320,14 +322,14 @@ _HEXDIGITS = frozenset("0123456789abcdefABCDEF")
 # ------------------------------------------------------------------------------ UNIX sockets
 
 
-def read_unix_sockets(proc: ProcFS, on_error: ErrorHandler = _ignore) -> Iterator[UnixSocket]:
+def read_unix_sockets(proc: ProcFS, on_error: ErrorHandler = ignore_errors) -> Iterator[UnixSocket]:
     """Open /proc/net/unix and return an iterator of its rows, in file order."""
     lines = proc.open_text("net/unix")
     return parse_unix_lines(lines, proc.path("net/unix"), on_error)
 
 
 def parse_unix_lines(
-    lines: Iterable[str], path: str = "", on_error: ErrorHandler = _ignore
+    lines: Iterable[str], path: str = "", on_error: ErrorHandler = ignore_errors
 ) -> Iterator[UnixSocket]:
     """Parse the lines of /proc/net/unix (header first).
 

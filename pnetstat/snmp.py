@@ -10,13 +10,9 @@ from collections.abc import Iterable
 
 from .errors import ParseError
 from .model import StatSection
-from .procfs import ErrorHandler, ProcFS
+from .procfs import ErrorHandler, ProcFS, ignore_errors
 
 __all__ = ["parse_key_value_lines", "parse_paired_lines", "read_stat_file"]
-
-
-def _ignore(_: ParseError) -> None:
-    return None
 
 
 def _number(text: str) -> int:
@@ -24,7 +20,7 @@ def _number(text: str) -> int:
 
 
 def parse_paired_lines(
-    lines: Iterable[str], source: str, on_error: ErrorHandler = _ignore
+    lines: Iterable[str], source: str, on_error: ErrorHandler = ignore_errors
 ) -> list[StatSection]:
     """Sections of /proc/net/snmp or /proc/net/netstat.
 
@@ -90,7 +86,7 @@ def parse_key_value_lines(lines: Iterable[str], source: str) -> list[StatSection
 
 
 def read_stat_file(
-    proc: ProcFS, relative: str, on_error: ErrorHandler = _ignore
+    proc: ProcFS, relative: str, on_error: ErrorHandler = ignore_errors
 ) -> list[StatSection]:
     """Read one counter file (``net/snmp``, ``net/netstat``, ``net/snmp6``, ``net/sctp/snmp``)."""
     lines = proc.open_text(relative)
