@@ -179,3 +179,13 @@ def test_closed_or_full_stdout_is_not_an_error(redirect: str) -> None:
     theirs = subprocess.run(["sh", "-c", f"netstat -tan {redirect}"], capture_output=True)
     assert ours.returncode == theirs.returncode == 0
     assert b"Traceback" not in ours.stderr
+
+
+@pytest.mark.parametrize("flags", [["-M"], ["-Mn"], ["-Mc"], ["-Me"], ["-Z"], ["--masquerade"]])
+def test_masquerade_and_selinux_answer_exactly_as_netstat(flags: list[str]) -> None:
+    """No /proc/net/ip_masquerade since Linux 2.4, no SELinux here: netstat's words, status."""
+    theirs = _run(["timeout", "5", "netstat", *flags])
+    ours = _run(["timeout", "5", *pnetstat_cmd(flags)])
+    assert (ours.stdout, ours.stderr, ours.returncode) == (
+        theirs.stdout, theirs.stderr, theirs.returncode)  # fmt: skip
+    assert theirs.returncode == 1
