@@ -44,7 +44,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -818,3 +818,28 @@ POPULATED_SPEC: dict[str, Any] = {
 def populate(ns: NetNS) -> Holder:
     """Start the standard holder (:data:`POPULATED_SPEC`) in ``ns``."""
     return ns.spawn_holder(POPULATED_SPEC, "pnt-holder")
+
+
+@contextlib.contextmanager
+def background_script(ns: NetNS, code: str, *args: str) -> Iterator[subprocess.Popen[bytes]]:
+    """Run a Python snippet inside ``ns`` until the block ends.
+
+    The snippet signals readiness by printing ``ready`` (read with the harness's bounded
+    wait, no sleeps); it is killed and reaped when the block exits, even on failure.
+    """
+    proc = subprocess.Popen(
+        ["ip", "netns", "exec", ns.name, sys.executable, "-c", code, *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=pinned_env(),
+        start_new_session=True,
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == b"ready\n"
+        yield proc
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+        for stream in (proc.stdin, proc.stdout):
+            if stream is not None:
+                stream.close()

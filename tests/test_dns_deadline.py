@@ -7,13 +7,11 @@ those addresses numerically once its deadline passes, and names from /etc/hosts 
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 
 import pytest
-from netns import NetNS, pinned_env, pnetstat_cmd
+from netns import NetNS, background_script, pnetstat_cmd
 
 pytestmark = pytest.mark.differential
 
@@ -38,21 +36,8 @@ def silent_dns() -> Iterator[NetNS]:
                 ]
             }
         )
-        hole = subprocess.Popen(
-            ["ip", "netns", "exec", ns.name, sys.executable, "-c", BLACKHOLE],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=pinned_env(),
-        )
-        try:
-            assert hole.stdout is not None and hole.stdout.readline() == b"ready\n"
+        with background_script(ns, BLACKHOLE):
             yield ns
-        finally:
-            hole.kill()
-            hole.wait(timeout=10)
-            for stream in (hole.stdin, hole.stdout):
-                if stream is not None:
-                    stream.close()
 
 
 def test_unanswered_lookups_end_at_the_deadline(silent_dns: NetNS) -> None:

@@ -11,12 +11,11 @@ runs are masked and, separately, checked to lie between them.
 from __future__ import annotations
 
 import re
-import subprocess
 import sys
 from collections.abc import Iterator
 
 import pytest
-from netns import Comparison, NetNS, assert_same, compare, mask_numbers, pinned_env
+from netns import Comparison, NetNS, assert_same, background_script, compare, mask_numbers
 
 pytestmark = pytest.mark.differential
 
@@ -80,21 +79,8 @@ def views_ns() -> Iterator[NetNS]:
         for command in SETUP:
             done = ns.run(command.split())
             assert done.returncode == 0, (command, done.stderr)
-        joiner = subprocess.Popen(
-            ["ip", "netns", "exec", ns.name, sys.executable, "-c", JOINER],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=pinned_env(),
-        )
-        try:
-            assert joiner.stdout is not None and joiner.stdout.readline() == b"ready\n"
+        with background_script(ns, JOINER):
             yield ns
-        finally:
-            joiner.kill()
-            joiner.wait(timeout=10)
-            for stream in (joiner.stdin, joiner.stdout):
-                if stream is not None:
-                    stream.close()
 
 
 ROUTES = [["-r"], ["-rn"], ["-re"], ["-ree"], ["-reee"], ["-r", "-6"], ["-rn", "-6"],

@@ -77,14 +77,8 @@ def test_unix_parser_never_raises_untyped(lines: list[str]) -> None:
         return
 
 
-@settings(max_examples=40, deadline=None)
-@given(st.sampled_from(["tcp", "udp", "unix"]).flatmap(
-    lambda name: st.tuples(st.just(name), mutated(CAPTURES[name]))),
-    st.sampled_from([["-an"], ["-a"], ["-anpe"], ["-xa"], ["-ano"], ["-aW"]]))  # fmt: skip
-def test_cli_over_mutated_tree_ends_with_a_status(
-    case: tuple[str, list[str]], flags: list[str]
-) -> None:
-    name, lines = case
+def _run_on_tree(name: str, lines: list[str], flags: list[str]) -> None:
+    """The CLI in-process over a /proc tree holding one mutated file: it ends with a status."""
     with tempfile.TemporaryDirectory() as root:
         (Path(root) / "net").mkdir()
         (Path(root) / "net" / name).write_text("".join(lines), errors="surrogateescape")
@@ -92,6 +86,16 @@ def test_cli_over_mutated_tree_ends_with_a_status(
         status = main([*flags, "--dns-deadline=0"], proc=root, stdout=out, stderr=err)
     assert isinstance(status, int)
     assert "Traceback" not in err.getvalue()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(["tcp", "udp", "unix"]).flatmap(
+    lambda name: st.tuples(st.just(name), mutated(CAPTURES[name]))),
+    st.sampled_from([["-an"], ["-a"], ["-anpe"], ["-xa"], ["-ano"], ["-aW"]]))  # fmt: skip
+def test_cli_over_mutated_tree_ends_with_a_status(
+    case: tuple[str, list[str]], flags: list[str]
+) -> None:
+    _run_on_tree(*case, flags)
 
 
 OTHER = Path(__file__).resolve().parent.parent / "fixtures" / "proc"
@@ -139,10 +143,4 @@ def test_other_parsers_never_raise_untyped(case: tuple[str, list[str]]) -> None:
     lambda name: st.tuples(st.just(name), mutated(OTHER_CAPTURES[name]))),
     st.sampled_from([["-s"], ["-st"], ["-rn"], ["-ree"], ["-gn"], ["-rn", "-6"]]))  # fmt: skip
 def test_cli_views_over_mutated_files(case: tuple[str, list[str]], flags: list[str]) -> None:
-    name, lines = case
-    with tempfile.TemporaryDirectory() as root:
-        (Path(root) / "net").mkdir()
-        (Path(root) / "net" / name).write_text("".join(lines), errors="surrogateescape")
-        out, err = io.StringIO(), io.StringIO()
-        status = main([*flags, "--dns-deadline=0"], proc=root, stdout=out, stderr=err)
-    assert isinstance(status, int)
+    _run_on_tree(*case, flags)
