@@ -35,7 +35,7 @@ NLM_F_REQUEST = 0x01
 NLM_F_DUMP = 0x300
 NLMSG_ERROR = 2
 NLMSG_DONE = 3
-INET_DIAG_REQ_PROTOCOL = 1  # attribute carrying the protocol of a RAW request
+INET_DIAG_REQ_PROTOCOL = 3  # enum inet_diag_req_attrs: NONE, BYTECODE, SK_BPF_STORAGES, PROTOCOL
 IPPROTO = {Protocol.TCP: 6, Protocol.UDP: 17, Protocol.UDPLITE: 136, Protocol.RAW: 255}
 
 # struct nlmsghdr { __u32 nlmsg_len; __u16 nlmsg_type; __u16 nlmsg_flags; __u32 nlmsg_seq;
