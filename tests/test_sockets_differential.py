@@ -36,7 +36,7 @@ HABITS = [
     ["-tulpn"], ["-anp"], ["-tanp"], ["-xap"], ["-tulpen"], ["-tunapo"], ["-antp"],
     ["-anep"], ["-lnp"], ["-ltnp"], ["-uanp"], ["-wanp"], ["-xlp"], ["-aWp"], ["-v"],
     ["-av"], ["-lv"], ["-tv"], ["--all", "--programs", "--numeric"], ["--extend", "--extend", "-a"],
-    ["-S"], ["-tS"], ["-aS"], ["-tx", "-2"], ["--ipx"], ["-x", "--ipx", "-t"], ["-A", "ipx,unix"],
+    ["-S"], ["-tS"], ["-aS"], ["-S", "-6"], ["-lS", "-6"], ["-S", "-4"], ["-tx", "-2"], ["--ipx"], ["-x", "--ipx", "-t"], ["-A", "ipx,unix"],
     ["-A", "ddp"], ["-A", "econet", "-n"], ["--tcpip", "-t"], ["-d", "-n"], ["-F", "-n"],
     ["stray", "args", "-tn"], ["-n", "--", "-a"],
 ]  # fmt: skip

@@ -297,6 +297,10 @@ def _with_warnings(
 def _sctp(options: Options, context: Context) -> Command:
     # No SCTP listing is implemented: this host has no SCTP module, so netstat's behaviour
     # for the files that exist could not be observed. Missing files behave as in netstat.
+    if options.explicit and not options.inet:
+        # Only the IPv4 files can be missing "support"; the sctp6 ones netstat also tries
+        # never exist and are passed over in silence.
+        return 0
     parts = []
     if options.all or options.listening:
         parts.append("net/sctp/eps")
