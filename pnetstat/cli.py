@@ -47,6 +47,7 @@ pnetstat only:
   --dns-timeout=SEC  wait at most SEC for one host name (default 2), then print the address
   --dns-deadline=SEC wait at most SEC for host names in all (default 5)
   --source=auto|netlink|proc  read sockets through NETLINK_SOCK_DIAG or /proc (default auto)
+  --proc-root=DIR    read another /proc (a host's /proc mounted in a container, a copy)
 Other views:
   -r, --route        routing table (-F FIB, -C cache; -e, -ee more columns)
   -i, --interfaces   interface table (-a all, -e long form)
@@ -126,7 +127,7 @@ def main(
     resolver = Resolver(
         etc or "/etc", lookup_timeout=parsed.dns_timeout, total_timeout=parsed.dns_deadline
     )
-    context = Context(ProcFS(proc or "/proc"), resolver, parsed.source)
+    context = Context(ProcFS(proc or parsed.proc_root or "/proc"), resolver, parsed.source)
     first = True
     while True:
         status = _drain(_command(parsed, context, first), out, err)

@@ -52,7 +52,7 @@ _LONG: tuple[tuple[str, bool, str], ...] = (
 _OWN_LONG: tuple[tuple[str, bool, str], ...] = (
     ("json", False, "json"), ("json-lines", False, "json-lines"),
     ("dns-timeout", True, "dns-timeout"), ("dns-deadline", True, "dns-deadline"),
-    ("source", True, "source"),
+    ("source", True, "source"), ("proc-root", True, "proc-root"),
 )  # fmt: skip
 
 # AF-group entries past this index are outside netstat's translation table: "--tcpip" only
@@ -136,6 +136,7 @@ class Options(NamedTuple):
     dns_timeout: float = DNS_TIMEOUT
     dns_deadline: float = DNS_DEADLINE
     source: str = "auto"
+    proc_root: str | None = None
 
     @property
     def inet_selected(self) -> bool:
@@ -251,7 +252,9 @@ def _parse(args: Sequence[str], prog: str) -> Options:
     extend = 0
     seconds: dict[str, Any] = {}
     for key, value in _getopt(args, prog):
-        if key == "source":
+        if key == "proc-root":
+            seconds["proc_root"] = value
+        elif key == "source":
             if value not in ("auto", "netlink", "proc"):
                 message = f"{prog}: --source takes auto, netlink or proc, not {value!r}\n"
                 raise _Abort(Exit(3, message, usage=True))

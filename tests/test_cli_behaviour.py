@@ -189,3 +189,14 @@ def test_masquerade_and_selinux_answer_exactly_as_netstat(flags: list[str]) -> N
     assert (ours.stdout, ours.stderr, ours.returncode) == (
         theirs.stdout, theirs.stderr, theirs.returncode)  # fmt: skip
     assert theirs.returncode == 1
+
+
+def test_proc_root_reads_another_tree() -> None:
+    """--proc-root=DIR reads a copied /proc: numeric output equals netstat's on that tree."""
+    import json
+
+    fixtures = REPO_ROOT / "tests" / "fixtures"
+    records = json.loads((fixtures / "golden" / "live-ns.json").read_text())
+    record = next(r for r in records if r["argv"] == ["-tan"])
+    ours = _run(pnetstat_cmd(["-tan", f"--proc-root={fixtures / 'proc' / 'live-ns'}"]))
+    assert (ours.stdout.decode(), ours.returncode) == (record["stdout"], record["status"])
