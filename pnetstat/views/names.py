@@ -11,6 +11,7 @@ from __future__ import annotations
 # The C module rather than socket.py, which builds an IntEnum of every constant at import
 # (about 5 ms of an idle run); inet_ntop is the same function.
 import _socket
+import functools
 import re
 from ipaddress import IPv4Address, IPv6Address
 
@@ -44,7 +45,12 @@ _ANY4 = IPv4Address(0)
 # 0x80-0x9f (a terminal in an 8-bit mode reads those as C1). A backslash that would start
 # something looking like an escape is doubled, so the escaped text decodes one way only.
 _UNSAFE = "\x00-\x1f\x7f-\x9f\udc80-\udc9f"
-_ESCAPES = re.compile(f"[{_UNSAFE}]|\\\\(?=[xu\\\\{_UNSAFE}])")
+
+
+@functools.cache
+def _escapes() -> re.Pattern[str]:
+    # Compiled on first need: a numeric listing never escapes anything (start-up time).
+    return re.compile(f"[{_UNSAFE}]|\\\\(?=[xu\\\\{_UNSAFE}])")
 
 
 def _escape_one(match: re.Match[str]) -> str:
@@ -72,9 +78,12 @@ def escape(text: str) -> str:
     >>> print(escape("evil\x1b[2Jname"), escape("tab\there"), escape("\x9b"), escape("a\\x41"))
     evil\x1b[2Jname tab\x09here \u009b a\\x41
     """
-    if _ESCAPES.search(text) is None:
+    if text.isprintable() and "\\" not in text:
+        return text  # the common case, without the regular expression
+    pattern = _escapes()
+    if pattern.search(text) is None:
         return text
-    return _ESCAPES.sub(_escape_one, text)
+    return pattern.sub(_escape_one, text)
 
 
 def strip_mapped(text: str) -> str:
@@ -191,7 +200,7 @@ def format_program(owner: Owner | None) -> str:
         return _encode(cell)[:19].decode("utf-8", "surrogateescape")
     # Cut between escapes, never inside one.
     kept, size = [], 0
-    for token in _TOKENS.findall(safe):
+    for token in _tokens().findall(safe):
         size += len(_encode(token))
         if size > 19:
             break
@@ -199,4 +208,6 @@ def format_program(owner: Owner | None) -> str:
     return "".join(kept)
 
 
-_TOKENS = re.compile(r"\\\\|\\x[0-9a-f]{2}|\\u[0-9a-f]{4}|.", re.S)
+@functools.cache
+def _tokens() -> re.Pattern[str]:
+    return re.compile(r"\\\\|\\x[0-9a-f]{2}|\\u[0-9a-f]{4}|.", re.S)
