@@ -1,118 +1,340 @@
 """NETLINK_SOCK_DIAG: the kernel's socket tables over netlink, into the same model as /proc.
 
-Layouts are declared once, with the kernel's field names (include/uapi/linux/netlink.h,
-sock_diag.h, inet_diag.h), as precompiled ``struct.Struct``s; the decoder does a few lookups
-per socket. Values are mapped to what /proc/net/{tcp,udp,raw} would show, so the socket view
-renders the same bytes from either source:
+Layouts are declared once as data, with the kernel's field names (include/uapi/linux/
+netlink.h, sock_diag.h, inet_diag.h, unix_diag.h), and precompiled; the Internet decoder does
+one ``unpack_from`` and a few dict lookups per socket. Values are mapped to what
+/proc/net/{tcp,udp,udplite,raw}[6] and /proc/net/unix would show, so the socket view renders
+the same bytes from either source. What cannot be mapped (measured on Linux 6.18):
 
-* a TCP listener's Send-Q: /proc shows 0, sock_diag the maximum backlog;
-* timers: sock_diag gives milliseconds, /proc clock ticks (1/100 s);
-* retransmits and probes: /proc shows both; sock_diag gives one ``idiag_retrans`` that means
-  retransmits under the retransmit timer and probes under the keepalive and zero-window
-  timers. The other count is not in the message: it is 0 here.
-* the ``sl`` slot number and the columns after the inode are not in sock_diag (``sl`` is the
-  row's position, the tail empty).
-
-UNIX sockets are not read here: /proc/net/unix's RefCount column has no sock_diag equivalent,
-so netstat's UNIX table can only be reproduced from /proc.
+* ``sl`` (a running number for TCP, the hash bucket for UDP and RAW in /proc) is the row's
+  position; ``tail`` (the columns after the inode) is empty. netstat shows neither.
+* TCP retransmits and probes: sock_diag has one ``idiag_retrans``, the retransmits under the
+  retransmit timer, the probes under the keepalive and zero-window timers; the other count
+  is 0 here (in /proc it is 0 too but for rare moments). SYN_RECV rows: ``num_retrans`` here,
+  ``num_timeout`` in /proc (they part a second in, under TCP_DEFER_ACCEPT).
+* Timers: milliseconds in sock_diag, clock ticks (1/100 s) in /proc: ``ms // 10``.
+* Mapped: a TCP listener's Send-Q (/proc: ``write_seq - snd_una``, 0; sock_diag: the maximum
+  backlog) and a SYN_RECV row's uid (/proc: the listener's; sock_diag: 0).
+* UNIX RefCount is rebuilt as 2 (the socket, the hash table) plus the sockets holding it as
+  their peer. It misses holders in other namespaces and blocked senders (counted by /proc).
+* UNIX sockets with inode 0 (connections waiting in an accept queue) are skipped by
+  unix_diag; they are rebuilt from the listener's UDIAG_SHOW_ICONS list, but their place in
+  /proc's hash order is unknowable. ``Num`` (a kernel address) is 0. netstat ignores it.
+* RAW needs raw_diag (CONFIG_INET_RAW_DIAG); without it the kernel answers ENOENT, raised as
+  ``NetlinkError`` so that a caller can read /proc instead.
 """
 
 import _socket  # the C module: socket.py's enums cost start-up time
 import errno
 import struct
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from ipaddress import IPv4Address, IPv6Address
+from itertools import chain
+from typing import NamedTuple, TypeVar
 
 from .errors import NetlinkError, ParseError
-from .model import Family, InetSocket, IPAddress, Protocol
-from .procfs import ErrorHandler
+from .model import Family, InetSocket, IPAddress, Protocol, UnixSocket
+from .procfs import ErrorHandler, ignore_errors
 
-__all__ = ["dump_inet", "read_inet_sockets_diag"]
+__all__ = [
+    "INET_DIAG_MSG", "INET_DIAG_REQ_V2", "NLATTR", "NLMSGHDR", "UNIX_DIAG_MSG", "UNIX_DIAG_REQ",
+    "Layout", "dump_inet", "dump_unix", "inet_request", "parse_inet_diag", "parse_unix_diag",
+    "read_inet_sockets_diag", "read_unix_sockets_diag", "unix_request",
+]  # fmt: skip
 
-NETLINK_SOCK_DIAG = 4
-SOCK_DIAG_BY_FAMILY = 20
-NLM_F_REQUEST = 0x01
-NLM_F_DUMP = 0x300
-NLMSG_ERROR = 2
-NLMSG_DONE = 3
-INET_DIAG_REQ_PROTOCOL = 3  # enum inet_diag_req_attrs: NONE, BYTECODE, SK_BPF_STORAGES, PROTOCOL
+Datagram = bytes | bytearray | memoryview
+_Row = TypeVar("_Row", InetSocket, UnixSocket)
+
+
+class Layout(NamedTuple):
+    """A kernel struct as data: its name, its fields (the kernel's names, nested structs
+    flattened as ``id.idiag_sport``) and the precompiled ``struct.Struct`` (native order, no
+    padding: these structs have none)."""
+
+    name: str
+    fields: tuple[str, ...]
+    codes: tuple[str, ...]
+    struct: struct.Struct
+
+
+def _layout(name: str, *fields: str) -> Layout:
+    names, codes = zip(*(field.split() for field in fields), strict=True)
+    return Layout(name, names, codes, struct.Struct("=" + "".join(codes)))
+
+
+def _reader(*layouts: Layout, keep: str, codes: dict[str, str] | None = None) -> struct.Struct:
+    """One ``Struct`` reading ``layouts`` back to back that unpacks only the fields named in
+    ``keep`` (the others are skipped as padding), with ``codes`` replacing some formats."""
+    wanted, codes = set(keep.split()), codes or {}
+    parts = [
+        codes.get(name, code) if name in wanted else "%dx" % struct.calcsize(code)
+        for layout in layouts
+        for name, code in zip(layout.fields, layout.codes, strict=True)
+    ]
+    return struct.Struct("=" + "".join(parts))
+
+
+NLMSGHDR = _layout(
+    "nlmsghdr", "nlmsg_len I", "nlmsg_type H", "nlmsg_flags H", "nlmsg_seq I", "nlmsg_pid I"
+)
+NLATTR = _layout("nlattr", "nla_len H", "nla_type H")
+# struct inet_diag_sockid. The ports are __be16 (swapped after unpacking); the addresses are
+# __be32[4], kept as bytes; idiag_cookie (__u32[2]) is one 64-bit number.
+_SOCKID = ("id.idiag_sport H", "id.idiag_dport H", "id.idiag_src 16s", "id.idiag_dst 16s",
+           "id.idiag_if I", "id.idiag_cookie Q")  # fmt: skip
+INET_DIAG_REQ_V2 = _layout(
+    "inet_diag_req_v2", "sdiag_family B", "sdiag_protocol B", "idiag_ext B", "pad B",
+    "idiag_states I", *_SOCKID,
+)  # fmt: skip
+INET_DIAG_MSG = _layout(
+    "inet_diag_msg", "idiag_family B", "idiag_state B", "idiag_timer B", "idiag_retrans B",
+    *_SOCKID, "idiag_expires I", "idiag_rqueue I", "idiag_wqueue I", "idiag_uid I",
+    "idiag_inode I",
+)  # fmt: skip
+UNIX_DIAG_REQ = _layout(
+    "unix_diag_req", "sdiag_family B", "sdiag_protocol B", "pad H", "udiag_states I",
+    "udiag_ino I", "udiag_show I", "udiag_cookie Q",
+)  # fmt: skip
+UNIX_DIAG_MSG = _layout(
+    "unix_diag_msg", "udiag_family B", "udiag_type B", "udiag_state B", "pad B", "udiag_ino I",
+    "udiag_cookie Q",
+)  # fmt: skip
+
+# One unpack per socket, of the netlink header and the message together, keeping only the
+# fields used; an IPv4 socket's addresses are the first 4 bytes of each 16-byte field.
+_INET_FIELDS = """nlmsg_len nlmsg_type idiag_state idiag_timer idiag_retrans id.idiag_sport
+    id.idiag_dport id.idiag_src id.idiag_dst id.idiag_cookie idiag_expires idiag_rqueue
+    idiag_wqueue idiag_uid idiag_inode"""
+_INET_ROWS = {
+    Family.INET: _reader(NLMSGHDR, INET_DIAG_MSG, keep=_INET_FIELDS,
+                         codes={"id.idiag_src": "4s12x", "id.idiag_dst": "4s12x"}),
+    Family.INET6: _reader(NLMSGHDR, INET_DIAG_MSG, keep=_INET_FIELDS),
+}  # fmt: skip
+_UNIX_ROW = _reader(
+    NLMSGHDR, UNIX_DIAG_MSG,
+    keep="nlmsg_len nlmsg_type udiag_type udiag_state udiag_ino udiag_cookie",
+)  # fmt: skip
+_HEADER, _U32, _S32 = struct.Struct("=IH"), struct.Struct("=I"), struct.Struct("=i")
+
+NETLINK_SOCK_DIAG, SOCK_DIAG_BY_FAMILY = 4, 20
+NLM_F_REQUEST, NLM_F_DUMP = 0x01, 0x300  # NLM_F_DUMP = NLM_F_ROOT | NLM_F_MATCH
+NLMSG_ERROR, NLMSG_DONE = 2, 3
+UDIAG_SHOW_NAME, UDIAG_SHOW_PEER, UDIAG_SHOW_ICONS = 0x01, 0x04, 0x08
+UNIX_DIAG_NAME, UNIX_DIAG_PEER, UNIX_DIAG_ICONS = 0, 2, 3
+_SHOW = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS
+# A RAW dump names the raw_diag handler by IPPROTO_RAW and returns sockets of every protocol
+# (sdiag_raw_protocol, the pad byte, only matters to single-socket lookups: net/ipv4/raw_diag.c).
 IPPROTO = {Protocol.TCP: 6, Protocol.UDP: 17, Protocol.UDPLITE: 136, Protocol.RAW: 255}
 
-# struct nlmsghdr { __u32 nlmsg_len; __u16 nlmsg_type; __u16 nlmsg_flags; __u32 nlmsg_seq;
-#                   __u32 nlmsg_pid; }
-NLMSGHDR = struct.Struct("=IHHII")
-# struct inet_diag_req_v2 { __u8 sdiag_family, sdiag_protocol, idiag_ext, pad;
-#   __u32 idiag_states; struct inet_diag_sockid id; }  (the sockid left zero: no filter)
-INET_DIAG_REQ_V2 = struct.Struct("=BBBBI48x")
-# struct inet_diag_msg { __u8 idiag_family, idiag_state, idiag_timer, idiag_retrans;
-#   struct inet_diag_sockid { __be16 idiag_sport, idiag_dport; __be32 idiag_src[4],
-#   idiag_dst[4]; __u32 idiag_if, idiag_cookie[2]; } id;
-#   __u32 idiag_expires, idiag_rqueue, idiag_wqueue, idiag_uid, idiag_inode; }
-# (ports are big-endian in the message: swapped after unpacking, one struct for the whole)
-INET_DIAG_MSG = struct.Struct("=BBBBHH16s16sIQIIIII")
-RTATTR = struct.Struct("=HH")
-
-_TCP_LISTEN = 10
+_TCP_ESTABLISHED, _TCP_SYN_RECV, _TCP_LISTEN = 1, 3, 10
 _ALL_STATES = 0xFFFFFFFF
+# /proc/net/tcp lists states 1-12 (NEW_SYN_RECV as SYN_RECV). Bit 13, TCP_BOUND_INACTIVE,
+# asks newer kernels for bound but unconnected sockets, which /proc does not list.
+_PROC_TCP_STATES = 0x1FFE
 _RECV_BUFFER = 1 << 20
+_TIMEOUT = 30.0  # a dump that stalls this long is an error, not a hang
+_ACC, _SS_UNCONNECTED, _SS_CONNECTING, _SS_CONNECTED = 0x10000, 1, 2, 3
 
 
-def _request(protocol: Protocol, family: Family, states: int) -> bytes:
-    # For RAW the pad byte is sdiag_raw_protocol (IPPROTO_RAW: every protocol) and the
-    # handler's protocol goes in an attribute (include/uapi/linux/inet_diag.h).
-    raw = protocol is Protocol.RAW
-    body = INET_DIAG_REQ_V2.pack(int(family), IPPROTO[protocol], 0, 255 if raw else 0, states)
-    if raw:
-        body += RTATTR.pack(8, INET_DIAG_REQ_PROTOCOL) + struct.pack("=I", 255)
-    header = NLMSGHDR.pack(NLMSGHDR.size + len(body), SOCK_DIAG_BY_FAMILY,
-                           NLM_F_REQUEST | NLM_F_DUMP, 1, 0)  # fmt: skip
-    return header + body
+# ----------------------------------------------------------------------------- requests
+
+
+def _message(body: bytes) -> bytes:
+    size, flags = NLMSGHDR.struct.size + len(body), NLM_F_REQUEST | NLM_F_DUMP
+    return NLMSGHDR.struct.pack(size, SOCK_DIAG_BY_FAMILY, flags, 1, 0) + body
+
+
+def inet_request(protocol: Protocol, family: Family, states: int = _ALL_STATES) -> bytes:
+    """The dump request for one Internet table (the socket id left zero: no filter)."""
+    if protocol is Protocol.TCP:
+        states &= _PROC_TCP_STATES
+    request = INET_DIAG_REQ_V2.struct.pack
+    return _message(request(int(family), IPPROTO[protocol], 0, 0, states, 0, 0, b"", b"", 0, 0))
+
+
+def unix_request(show: int = _SHOW) -> bytes:
+    """The dump request for every UNIX socket, with the attributes ``show`` asks for."""
+    return _message(UNIX_DIAG_REQ.struct.pack(int(Family.UNIX), 0, 0, _ALL_STATES, 0, show, 0))
 
 
 def dump_inet(
     protocol: Protocol, family: Family, states: int = _ALL_STATES
-) -> Iterator[tuple[bytearray, int, int]]:
-    """Send one dump request and yield ``(buffer, offset, length)`` for each answer message.
+) -> Iterator[memoryview]:
+    """Send one Internet dump request and yield each datagram the kernel answers.
 
-    The buffer is reused by the next receive, so a message must be decoded before the next
-    one is asked for (no copy per socket). Raises ``NetlinkError`` (with the kernel's errno)
-    when netlink or the diag module refuses.
+    A datagram is a view into a buffer that the next receive reuses: parse it before asking
+    for the next. Raises ``NetlinkError`` if netlink itself refuses (no such socket family,
+    seccomp); a refusal by the diag module arrives inside the answer (``parse_inet_diag``).
     """
+    return _dump(inet_request(protocol, family, states))
+
+
+def dump_unix(show: int = _SHOW) -> Iterator[memoryview]:
+    """Send the UNIX dump request and yield each datagram the kernel answers (see dump_inet)."""
+    return _dump(unix_request(show))
+
+
+def _netlink_error(exc: OSError) -> NetlinkError:
+    code = errno.ETIMEDOUT if isinstance(exc, TimeoutError) else exc.errno or 0
+    return NetlinkError(f"sock_diag: {exc.strerror or errno.errorcode.get(code, code)}", code)
+
+
+def _dump(request: bytes) -> Iterator[memoryview]:
     try:
-        sock = _socket.socket(_socket.AF_NETLINK, _socket.SOCK_DGRAM, NETLINK_SOCK_DIAG)
+        sock = _socket.socket(_socket.AF_NETLINK, _socket.SOCK_DGRAM | _socket.SOCK_CLOEXEC,
+                              NETLINK_SOCK_DIAG)  # fmt: skip
     except OSError as exc:
-        raise NetlinkError(f"sock_diag: {exc.strerror}", exc.errno or 0) from None
-    return _answers(sock, _request(protocol, family, states))
+        raise _netlink_error(exc) from None
+    return _datagrams(sock, request)
 
 
-def _answers(sock: _socket.socket, request: bytes) -> Iterator[tuple[bytearray, int, int]]:
+def _datagrams(sock: _socket.socket, request: bytes) -> Iterator[memoryview]:
+    # The parser stops at NLMSG_DONE; dropping this generator then closes the socket.
     try:
+        buffer = bytearray(_RECV_BUFFER)
+        view = memoryview(buffer)
         try:
+            sock.settimeout(_TIMEOUT)
             sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_RCVBUF, _RECV_BUFFER)
             sock.send(request)
+            while size := sock.recv_into(buffer):
+                yield view[:size]
+            raise NetlinkError("sock_diag: the answer ended without NLMSG_DONE", errno.EIO)
         except OSError as exc:
-            raise NetlinkError(f"sock_diag: {exc.strerror}", exc.errno or 0) from None
-        buffer = bytearray(_RECV_BUFFER)
-        header = NLMSGHDR.unpack_from
-        while True:
-            try:
-                size = sock.recv_into(buffer)
-            except OSError as exc:
-                raise NetlinkError(f"sock_diag: {exc.strerror}", exc.errno or 0) from None
-            offset = 0
-            while offset + 16 <= size:
-                length, kind, _flags, _seq, _pid = header(buffer, offset)
-                if length < 16 or kind == NLMSG_DONE:
-                    return
-                if kind == NLMSG_ERROR:
-                    code = -struct.unpack_from("=i", buffer, offset + 16)[0]
-                    if code:
-                        raise NetlinkError(f"sock_diag: {errno.errorcode.get(code, code)}", code)
-                    return
-                yield buffer, offset + 16, length - 16
-                offset += (length + 3) & ~3
+            raise _netlink_error(exc) from None
     finally:
         sock.close()
+
+
+# ----------------------------------------------------------------------------- decoding
+
+
+def _control(datagram: Datagram, offset: int, length: int, kind: int) -> bool:
+    """A message that is not a socket: True at the end of the dump; raises on an error."""
+    if kind in (NLMSG_DONE, NLMSG_ERROR):
+        # NLMSG_DONE carries the dump's status (a diag module that is missing answers
+        # -ENOENT here); NLMSG_ERROR the request's (0 is an acknowledgement).
+        code = -_S32.unpack_from(datagram, offset + 16)[0] if length >= 20 else 0
+        if code > 0:
+            name = errno.errorcode.get(code, str(code))
+            raise NetlinkError(
+                f"sock_diag: {name} ({'dump' if kind == NLMSG_DONE else 'request'})", code
+            )
+        return True
+    return False  # NLMSG_NOOP, NLMSG_OVERRUN or unknown: skipped
+
+
+def _short(datagram: Datagram, offset: int) -> tuple[int, int]:
+    """``(nlmsg_len, nlmsg_type)`` of a message shorter than a socket's (or of a stub)."""
+    if len(datagram) - offset < _HEADER.size:
+        return len(datagram) - offset, 0
+    length, kind = _HEADER.unpack_from(datagram, offset)
+    return min(length, len(datagram) - offset), kind
+
+
+def _skip(
+    datagram: Datagram, offset: int, length: int, kind: int, on_error: ErrorHandler, index: int
+) -> int:
+    """Where the message after a non-socket (or malformed) one starts; -1 at the end."""
+    broken = length < NLMSGHDR.struct.size or offset + length > len(datagram)
+    if broken or kind == SOCK_DIAG_BY_FAMILY:
+        data = datagram[offset:] if broken else datagram[offset : offset + length]
+        on_error(ParseError("netlink:sock_diag", index, bytes(data).hex()))
+        if broken:  # no length to go by: the rest of the datagram is lost
+            return len(datagram)
+    elif _control(datagram, offset, length, kind):
+        return -1
+    return offset + ((length + 3) & ~3)
+
+
+_SWAP = struct.pack("=H", 1) == b"\x01\x00"  # __be16 ports read on a little-endian host
+
+
+def parse_inet_diag(
+    datagrams: Iterable[Datagram],
+    protocol: Protocol,
+    family: Family,
+    on_error: ErrorHandler = ignore_errors,
+) -> Iterator[InetSocket]:
+    """Decode the answer to an Internet dump into the rows /proc/net/<protocol>[6] shows.
+
+    Stops at NLMSG_DONE and raises ``NetlinkError`` if the answer reports an error. A message
+    too short for a socket goes to ``on_error``. A socket reported twice (a dump resumes by
+    position while sockets come and go) is shown once.
+    """
+    decoder = _InetDecoder(protocol, family, on_error)
+    for datagram in datagrams:
+        rows, done = decoder.decode(datagram)
+        yield from rows
+        if done:
+            return
+
+
+class _InetDecoder:
+    """The state of one Internet dump's decoding, one datagram at a time."""
+
+    def __init__(self, protocol: Protocol, family: Family, on_error: ErrorHandler) -> None:
+        self.protocol, self.family, self.on_error = protocol, family, on_error
+        self.make = IPv6Address if family == Family.INET6 else IPv4Address
+        self.cache: dict[bytes, IPAddress] = {}
+        self.seen: set[int] = set()
+        self.listeners: dict[tuple[bytes, int] | int, int] = {}  # uids by address+port, port
+        self.count = 0  # rows so far: the next row's sl
+
+    def decode(self, datagram: Datagram) -> tuple[list[InetSocket], bool]:
+        """The rows of one datagram, and whether the dump ended in it."""
+        protocol, family, make, cache, seen = (self.protocol, self.family, self.make,
+                                               self.cache, self.seen)  # fmt: skip
+        tcp, raw = protocol is Protocol.TCP, protocol is Protocol.RAW
+        swap, listeners = _SWAP, self.listeners
+        unpack, need = _INET_ROWS[family].unpack_from, _INET_ROWS[family].size
+        rows: list[InetSocket] = []
+        new, sl = tuple.__new__, self.count
+        offset, size = 0, len(datagram)
+        while offset < size:
+            try:
+                (length, kind, state, timer, retrans, sport, dport, src, dst, cookie, expires,
+                 rqueue, wqueue, uid, inode) = unpack(datagram, offset)  # fmt: skip
+            except struct.error:
+                length, kind = _short(datagram, offset)
+            if kind != SOCK_DIAG_BY_FAMILY or length < need:
+                offset = _skip(datagram, offset, length, kind, self.on_error, sl + len(rows))
+                if offset < 0:
+                    break
+                continue
+            offset += (length + 3) & ~3
+            if cookie in seen:
+                continue
+            seen.add(cookie)
+            if swap:
+                sport = ((sport & 0xFF) << 8) | (sport >> 8)
+                dport = ((dport & 0xFF) << 8) | (dport >> 8)
+            local = cache.get(src) or cache.setdefault(src, make(src))
+            remote = cache.get(dst) or cache.setdefault(dst, make(dst))
+            retransmits = probes = 0
+            if tcp:
+                if state == _TCP_LISTEN:
+                    wqueue = 0  # /proc: write_seq - snd_una; sock_diag: the maximum backlog
+                    listeners[src, sport] = uid
+                    listeners.setdefault(sport, uid)
+                elif state == _TCP_SYN_RECV and not inode:
+                    # A request socket: /proc shows its listener's uid, sock_diag 0.
+                    uid = listeners.get((src, sport), listeners.get(sport, 0))
+                if timer == 1:
+                    retransmits = retrans
+                else:
+                    probes = retrans  # keepalive and zero-window probes (0 for the others)
+            elif raw:
+                dport = 0  # /proc prints 0; sock_diag the port a connect() named
+            # ms to clock ticks; a kernel before jiffies_delta_to_msecs() wraps expired timers
+            ticks = expires // 10 if expires < 0x80000000 else 0
+            rows.append(new(InetSocket, (
+                protocol, family, sl + len(rows), local, sport, remote, dport, state, wqueue,
+                rqueue, timer, ticks, retransmits, uid, probes, inode, (),
+            )))  # fmt: skip
+        self.count += len(rows)
+        return rows, offset < 0
 
 
 def read_inet_sockets_diag(
@@ -120,72 +342,133 @@ def read_inet_sockets_diag(
     family: Family,
     *,
     states: int = _ALL_STATES,
-    on_error: ErrorHandler | None = None,
+    on_error: ErrorHandler = ignore_errors,
 ) -> Iterator[InetSocket]:
     """The sockets /proc/net/<protocol>[6] would list, read through NETLINK_SOCK_DIAG.
 
-    Raises ``NetlinkError`` before the first row if the kernel refuses the request (so a
-    caller can fall back to /proc); a malformed message goes to ``on_error``.
+    ``states`` is a bit mask of kernel state numbers (``1 << TcpState.LISTEN``...). Raises
+    ``NetlinkError`` at call time if the kernel refuses the request (no diag module for the
+    protocol, netlink forbidden), so a caller can fall back to /proc; a malformed message
+    goes to ``on_error``.
     """
-    answers = dump_inet(protocol, family, states)
-    try:
-        first = next(answers)
-    except StopIteration:
+    return _checked(
+        dump_inet(protocol, family, states),
+        lambda d: parse_inet_diag(d, protocol, family, on_error),
+    )
+
+
+def _checked(
+    datagrams: Iterator[memoryview], parse: Callable[[Iterable[Datagram]], Iterator[_Row]]
+) -> Iterator[_Row]:
+    """``parse(datagrams)``, after raising a refusal that is the whole first answer."""
+    first = next(datagrams, None)
+    if first is None:
         return iter(())
-    return _decode(first, answers, protocol, family, on_error)
+    length, kind = _short(first, 0)
+    if kind in (NLMSG_DONE, NLMSG_ERROR) and length >= NLMSGHDR.struct.size:
+        _control(first, 0, length, kind)
+    return parse(chain((first,), datagrams))
 
 
-def _decode(
-    first: tuple[bytearray, int, int],
-    rest: Iterator[tuple[bytearray, int, int]],
-    protocol: Protocol,
-    family: Family,
-    on_error: ErrorHandler | None,
-) -> Iterator[InetSocket]:
-    unpack = INET_DIAG_MSG.unpack_from
-    size = INET_DIAG_MSG.size
-    new = tuple.__new__
-    cache: dict[bytes, IPAddress] = {}
-    make = IPv6Address if family == Family.INET6 else IPv4Address
-    width = 16 if family == Family.INET6 else 4
-    tcp = protocol is Protocol.TCP
-    slot = 0
+# ------------------------------------------------------------------------------- UNIX
+
+_UnixEntry = tuple[int, int, int, bytes | None, int, tuple[int, ...]]
+
+
+def _unix_entries(datagrams: Iterable[Datagram], on_error: ErrorHandler) -> Iterator[_UnixEntry]:
+    """``(type, state, inode, name, peer inode or -1, inodes of queued clients)`` per socket."""
+    unpack, need, attribute = _UNIX_ROW.unpack_from, _UNIX_ROW.size, NLATTR.struct.unpack_from
     seen: set[int] = set()
-    message: tuple[bytearray, int, int] | None = first
-    while message is not None:
-        buffer, offset, length = message
-        if length < size:
-            if on_error is not None:
-                on_error(
-                    ParseError(
-                        "netlink:sock_diag", slot + 1, bytes(buffer[offset : offset + length]).hex()
-                    )
-                )
-            message = next(rest, None)
-            continue
-        (_fam, state, timer, retrans, sport, dport, src, dst, _ifindex, cookie, expires,
-         rqueue, wqueue, uid, inode) = unpack(buffer, offset)  # fmt: skip
-        if cookie in seen:
-            # A dump that runs while sockets come and go can report one twice: show it once.
-            message = next(rest, None)
-            continue
-        seen.add(cookie)
-        src, dst = src[:width], dst[:width]
-        local = cache.get(src)
-        if local is None:
-            local = cache[src] = make(src)
-        remote = cache.get(dst)
-        if remote is None:
-            remote = cache[dst] = make(dst)
-        if tcp and state == _TCP_LISTEN:
-            wqueue = 0  # /proc shows write_seq - snd_una (0); sock_diag the max backlog
-        probes = 0 if timer == 1 else retrans
-        retransmits = retrans if timer in (1, 3) or not tcp else 0
-        yield new(
-            InetSocket,
-            (protocol, family, slot, local, ((sport & 0xFF) << 8) | (sport >> 8), remote,
-             ((dport & 0xFF) << 8) | (dport >> 8), state, wqueue, rqueue, timer,
-             expires // 10, retransmits, uid, probes, inode, ()),
-        )  # fmt: skip
-        slot += 1
-        message = next(rest, None)
+    for datagram in datagrams:
+        offset, size = 0, len(datagram)
+        while offset < size:
+            try:
+                length, kind, sock_type, state, inode, cookie = unpack(datagram, offset)
+            except struct.error:
+                length, kind = _short(datagram, offset)
+            if kind != SOCK_DIAG_BY_FAMILY or length < need:
+                offset = _skip(datagram, offset, length, kind, on_error, len(seen) + 1)
+                if offset < 0:
+                    return
+                continue
+            end, position = offset + min(length, size - offset), offset + need
+            offset += (length + 3) & ~3
+            name, peer, icons = None, -1, ()
+            while position + 4 <= end:
+                size_, type_ = attribute(datagram, position)
+                if size_ < 4:
+                    break
+                if type_ == UNIX_DIAG_NAME:
+                    name = bytes(datagram[position + 4 : position + size_])
+                elif type_ == UNIX_DIAG_PEER:
+                    peer = _U32.unpack_from(datagram, position + 4)[0]
+                elif type_ == UNIX_DIAG_ICONS:
+                    icons = struct.unpack_from("=%dI" % ((size_ - 4) // 4), datagram, position + 4)
+                position += (size_ + 3) & ~3
+            if cookie not in seen:
+                seen.add(cookie)
+                yield sock_type, state, inode, name, peer, icons
+
+
+def _unix_path(name: bytes | None) -> str | None:
+    """The Path text /proc/net/unix prints for a UNIX_DIAG_NAME (sun_path's bytes).
+
+    >>> _unix_path(b"/tmp/s\\0"), _unix_path(b"\\0abs\\0x"), _unix_path(None)
+    ('/tmp/s', '@abs@x', None)
+    """
+    if name is None:
+        return None
+    # The kernel prints an abstract name with '@' for its leading NUL and drops a path's
+    # trailing NUL; NULs inside become '@' (net/unix/af_unix.c, unix_seq_show).
+    text = (b"@" + name[1:] if name[:1] == b"\0" else name[:-1]).replace(b"\0", b"@")
+    # The /proc parser loses the white space before a path (it splits the line on it).
+    return text.decode("utf-8", "surrogateescape").lstrip() or None
+
+
+def parse_unix_diag(
+    datagrams: Iterable[Datagram], on_error: ErrorHandler = ignore_errors
+) -> Iterator[UnixSocket]:
+    """Decode the answer to a UNIX dump into the rows /proc/net/unix shows.
+
+    The whole answer is read first: a RefCount counts the sockets whose peer this one is,
+    which may come later. Rows for connections waiting in an accept queue (inode 0, which
+    unix_diag skips) are rebuilt from their listener's list and put where the kernel's hash
+    table ends its unbound and path-bound half (their exact place there is unknowable).
+    """
+    entries = list(_unix_entries(datagrams, on_error))
+    # RefCount: the socket, the hash table, and each socket holding it as its peer; a queued
+    # connection (not in the dump) holds its client.
+    peers = Counter(entry[4] for entry in entries)
+    peers.update(client for entry in entries for client in entry[5])
+    listened = {entry[3] for entry in entries if entry[1] == _TCP_LISTEN}
+    rows: list[UnixSocket] = []
+    queued: list[UnixSocket] = []
+    upper = -1  # the first socket hashed by an abstract name of its own (af_unix.c)
+    new = tuple.__new__
+    for sock_type, state, inode, name, _peer, icons in entries:
+        listening = state == _TCP_LISTEN
+        if upper < 0 and name and name[0] == 0 and (listening or name not in listened):
+            upper = len(rows)
+        path = _unix_path(name)
+        rows.append(new(UnixSocket, (
+            0, 2 + peers[inode], 0, _ACC if listening else 0, sock_type,
+            _SS_CONNECTED if state == _TCP_ESTABLISHED else _SS_UNCONNECTED, inode, path,
+        )))  # fmt: skip
+        for client in icons:
+            # The kernel's socket for a queued connection: no inode, the listener's name,
+            # held by its client (while that lives) besides itself and the hash table.
+            queued.append(
+                UnixSocket(0, 3 if client else 2, 0, 0, sock_type, _SS_CONNECTING, 0, path)
+            )
+    where = upper if upper >= 0 else len(rows)
+    rows[where:where] = queued
+    return iter(rows)
+
+
+def read_unix_sockets_diag(*, on_error: ErrorHandler = ignore_errors) -> Iterator[UnixSocket]:
+    """The sockets /proc/net/unix would list, read through NETLINK_SOCK_DIAG.
+
+    Raises ``NetlinkError`` at call time if the kernel refuses (no unix_diag module, netlink
+    forbidden). See the module docstring for what differs from /proc.
+    """
+    return _checked(dump_unix(), lambda d: parse_unix_diag(d, on_error))

@@ -4,8 +4,9 @@
 and through /proc otherwise: a seccomp filter, a missing ``*_diag`` module, or a /proc tree
 that is a copy rather than a mounted procfs (netlink cannot see a copy). ``netlink`` insists
 on netlink for those tables (a refusal is an error); ``proc`` reads /proc only. RAW and UNIX
-tables always come from /proc: raw_diag answered no rows to whole-protocol dumps on the
-kernel seen here, and /proc/net/unix's RefCount column has no sock_diag equivalent. Both
+tables always come from /proc: raw_diag is optional (CONFIG_INET_RAW_DIAG) and was not built
+on the kernel measured, so its rows could not be checked against /proc; /proc/net/unix's
+RefCount has no sock_diag equivalent (``sockdiag`` only approximates it). Both
 sources give the same model rows, so every view renders the same text.
 """
 
