@@ -152,6 +152,8 @@ STAT_FLAG_SETS = (
     "-s6U",
     "-s -A unix",
     "--statistics --tcp",
+    # -c is ignored by -s: one pass, then exit 0 (appended last so older records keep their place).
+    "-sc",
 )
 
 ROUTE_FLAG_SETS = (
@@ -180,11 +182,18 @@ ROUTE_FLAG_SETS = (
 )
 
 SCENARIO_FLAG_SETS = {
+    # live-ns holds real counter files captured with its sockets: its socket sets, then -s.
+    "live-ns": FLAG_SETS + STAT_FLAG_SETS,
     "routes": ROUTE_FLAG_SETS,
     "no-routes": ("-r", "-rn", "-r -6", "-rC", "-rn -A inet6,inet", "-r -4 -6"),
     "stats": STAT_FLAG_SETS,
     "stats-odd": STAT_FLAG_SETS,
     "empty-stats": ("-s", "-s -6", "-st"),
+    # Counter files as netstat reads them when they are odd, are directories, are unreadable.
+    "stats-quirks": STAT_FLAG_SETS,
+    "stats-dirs": ("-s", "-s -6", "-st", "-sS", "-s6t"),
+    "stats-snmp-dir": ("-s", "-s -6", "-st", "-sS", "-s6t"),
+    "stats-no-snmp": ("-s", "-s -6", "-st", "-sS", "-s6t"),
     "groups": (
         "-g",
         "-gn",
