@@ -1,12 +1,19 @@
-"""Benchmark: pnetstat against netstat and ss, side by side, on N established TCP pairs.
+"""Benchmark: pnetstat against netstat and ss, side by side, at N = 1k, 10k, 100k TCP pairs.
 
-For each N it builds a network namespace holding N loopback TCP pairs (2N TCP sockets, spread
-over holder processes because one process may hold ~20,000 fds, from several source
-addresses) and N unix sockets, then times each command inside the namespace, interleaved,
-several times, and prints medians, ratios and peak RSS. It also compares an idle
-`pnetstat -tan` with the interpreter's own start-up. Results go to bench/results/.
+For each N it builds a network namespace ``pnetstat-bench-<hex>`` holding N established
+loopback TCP pairs (2N TCP sockets, from several source addresses), N unix sockets and some
+UDP sockets, spread over holder processes for the per-process fd limit (bench/namespace.py).
+A timing driver inside the namespace (bench/driver.py) then runs `netstat`, `ss` and
+`pnetstat` with -tan, -tanp, -xa and -uan (and `pnetstat --source=netlink|proc` when this
+pnetstat has that option), interleaved, several times, output to /dev/null. It also times
+interpreter start-up (`python -c pass`) beside an idle `pnetstat -tan` in an empty namespace,
+and what `ip netns exec` and the RSS wrapper cost. It prints a Markdown table of medians,
+ratios and peak RSS, with PASS/MISS for the issue's targets, and writes it (plus the raw
+samples as JSON) to bench/results/<date>-<host>.md.
 
     python3 bench/run.py [--sizes 1000,10000,100000] [--repeat K] [--quick] [--out PATH]
+
+Needs root, iproute2 and net-tools. Everything it makes is removed on exit, Ctrl-C included.
 """
 
 from __future__ import annotations
@@ -17,192 +24,193 @@ import json
 import os
 import platform
 import shutil
-import statistics
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+from namespace import BENCH, PYTHON, ROOT, UDP_PER_HOLDER, Namespace, bench_env, plan_holders
+from report import IDLE_PNETSTAT, IDLE_PYTHON, render
 
-from netns import NetNS, pinned_env  # noqa: E402
+VIEWS = ["-tan", "-tanp", "-xa", "-uan"]
+RSS_TOOL = "/usr/bin/time"
+COMMAND_TIMEOUT = 600.0  # netstat -tanp at N = 100,000 takes about a minute here
+SETUP_TIMEOUT_BASE = 60.0  # plus a second per thousand pairs; 100k pairs take ~5 s here
 
-PYTHON = os.path.realpath(sys.executable)
-PAIRS_PER_HOLDER = 9000  # 2 fds per pair: well under the ~20,000 fds one process may hold
-UNIX_PAIRS_PER_HOLDER = 9000
 
-
-def _pnetstat(*flags: str) -> list[str]:
+def pnetstat(*flags: str) -> list[str]:
+    """argv of pnetstat from this checkout, on the resolved interpreter."""
     return [PYTHON, "-m", "pnetstat", *flags]
 
 
-COMMANDS: dict[str, list[str]] = {
-    "netstat -tan": ["netstat", "-tan"],
-    "ss -tan": ["ss", "-tan"],
-    "pnetstat -tan": _pnetstat("-tan"),
-    "pnetstat -tan --source=proc": _pnetstat("-tan", "--source=proc"),
-    "netstat -tanp": ["netstat", "-tanp"],
-    "ss -tanp": ["ss", "-tanp"],
-    "pnetstat -tanp": _pnetstat("-tanp"),
-    "netstat -xa": ["netstat", "-xa"],
-    "ss -xa": ["ss", "-xa"],
-    "pnetstat -xa": _pnetstat("-xa"),
-    "netstat -uan": ["netstat", "-uan"],
-    "ss -uan": ["ss", "-uan"],
-    "pnetstat -uan": _pnetstat("-uan"),
-}
-TARGETS = [  # (N, pnetstat command, reference, maximum ratio)
-    (10_000, "pnetstat -tan", "netstat -tan", 1.0),
-    (100_000, "pnetstat -tan", "netstat -tan", 0.8),
-    (100_000, "pnetstat -tanp", "netstat -tanp", 0.4),
-    (100_000, "pnetstat -xa", "netstat -xa", 1.0),
-]
+def has_source_option() -> bool:
+    """True if this pnetstat documents ``--source`` (it is being added concurrently)."""
+    done = subprocess.run(
+        pnetstat("--help"), capture_output=True, text=True, env=bench_env(), timeout=60
+    )
+    return "--source" in done.stdout
 
 
-def _populate(ns: NetNS, pairs: int) -> list[subprocess.Popen[bytes]]:
-    holders = []
-    remaining_tcp, remaining_unix, index = pairs, pairs // 2, 0
-    while remaining_tcp > 0 or remaining_unix > 0:
-        tcp = min(remaining_tcp, PAIRS_PER_HOLDER)
-        unix = min(remaining_unix, UNIX_PAIRS_PER_HOLDER - tcp)
-        source = f"127.0.{1 + index // 250}.{1 + index % 250}"
-        holder = subprocess.Popen(
-            ["ip", "netns", "exec", ns.name, PYTHON, str(ROOT / "bench" / "holder.py"),
-             source, str(tcp), str(max(unix, 0))],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=pinned_env(),
-            start_new_session=True,
-        )  # fmt: skip
-        holders.append(holder)
-        remaining_tcp -= tcp
-        remaining_unix -= max(unix, 0)
-        index += 1
-    for holder in holders:
-        assert holder.stdout is not None
-        if holder.stdout.readline() != b"ready\n":
-            raise RuntimeError("a holder failed to open its sockets")
-    return holders
+def commands(sources: bool) -> dict[str, list[str]]:
+    """Every timed command by label, grouped by view: netstat, ss, pnetstat (and variants)."""
+    table: dict[str, list[str]] = {}
+    for flags in VIEWS:
+        table[f"netstat {flags}"] = ["netstat", flags]
+        table[f"ss {flags}"] = ["ss", flags]
+        table[f"pnetstat {flags}"] = pnetstat(flags)
+        for source in ("netlink", "proc") if sources else ():
+            table[f"pnetstat {flags} --source={source}"] = pnetstat(flags, f"--source={source}")
+    return table
 
 
-def _stop(holders: list[subprocess.Popen[bytes]]) -> None:
-    for holder in holders:
-        holder.kill()
-        holder.wait(timeout=60)
-        for stream in (holder.stdin, holder.stdout):
-            if stream is not None:
-                stream.close()
+def rss_tool() -> str | None:
+    """GNU time if it is here and prints %M, else None (the driver falls back to ru_maxrss)."""
+    if not os.access(RSS_TOOL, os.X_OK):
+        return None
+    done = subprocess.run([RSS_TOOL, "-f", "%M", "true"], capture_output=True, text=True)
+    return RSS_TOOL if done.stderr.strip().isdigit() else None
 
 
-def _time(ns: NetNS, commands: dict[str, list[str]], repeat: int) -> dict[str, Any]:
-    request = json.dumps({"commands": commands, "repeat": repeat}).encode()
-    done = ns.run([PYTHON, str(ROOT / "bench" / "driver.py")], input=request, timeout=3600)
+def drive(
+    argv_prefix: list[str], table: dict[str, list[str]], repeat: int, rss: str | None
+) -> dict[str, Any]:
+    """Run bench/driver.py (inside a namespace if ``argv_prefix`` says so) on ``table``."""
+    request = {"commands": table, "repeat": repeat, "timeout": COMMAND_TIMEOUT, "rss": rss}
+    done = subprocess.run(
+        [*argv_prefix, PYTHON, str(BENCH / "driver.py")],
+        input=json.dumps(request).encode(),
+        stdout=subprocess.PIPE,
+        env=bench_env(),
+        timeout=COMMAND_TIMEOUT * len(table) * repeat + 60,
+    )
     if done.returncode:
-        raise RuntimeError(done.stderr.decode())
+        raise RuntimeError(f"bench/driver.py failed with status {done.returncode}")
     result: dict[str, Any] = json.loads(done.stdout)
     return result
 
 
-def _median_ms(samples: dict[str, list[float]]) -> float:
-    return statistics.median(samples["times"]) * 1000
+def measure_idle(table: dict[str, list[str]], repeat: int, rss: str | None) -> dict[str, Any]:
+    """Warm every command up (byte code, page cache), then time start-up in an empty namespace
+    and the cost of `ip netns exec` and of the RSS wrapper in the root namespace."""
+    idle = {
+        IDLE_PYTHON: [PYTHON, "-c", "pass"],
+        IDLE_PNETSTAT: pnetstat("-tan"),
+        # Without site: what is left once this host's site-packages .pth files are not run.
+        "python -S -c pass": [PYTHON, "-S", "-c", "pass"],
+        "pnetstat -tan (idle, python -S)": [PYTHON, "-S", "-m", "pnetstat", "-tan"],
+        "netstat -tan (idle)": ["netstat", "-tan"],
+        "ss -tan (idle)": ["ss", "-tan"],
+    }
+    with Namespace() as ns:
+        prefix = ns.argv([])
+        drive(prefix, table, 1, rss)
+        found = drive(prefix, idle, repeat, rss)
+        overhead = {
+            "true": ["true"],
+            f"{RSS_TOOL} -f %M true": [RSS_TOOL, "-f", "%M", "-o", os.devnull, "true"],
+            "ip netns exec NS true": ns.argv(["true"]),
+        }
+        if rss is None:
+            del overhead[f"{RSS_TOOL} -f %M true"]
+        return {"idle": found, "overhead": drive([], overhead, repeat, None)}
 
 
-def measure(sizes: list[int], repeat: int) -> dict[str, Any]:
-    results: dict[str, Any] = {"sizes": {}}
-    subprocess.run([PYTHON, "-m", "compileall", "-q", str(ROOT / "pnetstat")], check=True)
-    for size in sizes:
-        with NetNS() as ns:
-            start = time.monotonic()
-            holders = _populate(ns, size)
-            try:
-                setup = time.monotonic() - start
-                _time(ns, {k: v for k, v in COMMANDS.items() if "pnetstat" in k}, 1)  # warm-up
-                runs = repeat if size < 100_000 else max(3, repeat // 2)
-                timed = _time(ns, COMMANDS, runs)
-                results["sizes"][size] = {"setup_s": setup, "runs": runs, "commands": timed}
-            finally:
-                _stop(holders)
-    with NetNS() as ns:
-        idle = {"python -c pass": [PYTHON, "-c", "pass"], "pnetstat -tan (idle)": _pnetstat("-tan"),
-                "netstat -tan (idle)": ["netstat", "-tan"]}  # fmt: skip
-        results["idle"] = _time(ns, idle, max(repeat * 4, 11))
-    return results
+def measure_size(n: int, table: dict[str, list[str]], repeat: int, rss: str | None) -> Any:
+    """Fill a namespace with N pairs, time ``table`` in it; record setup/timing/teardown."""
+    started = time.monotonic()
+    with Namespace() as ns:
+        holders = ns.populate(n, SETUP_TIMEOUT_BASE + n / 1000)
+        setup = time.monotonic() - started
+        print(f"N={n}: setup {setup:.1f} s ({holders} holders); timing {repeat} rounds",
+              file=sys.stderr, flush=True)  # fmt: skip
+        timed = drive(ns.argv([]), table, repeat, rss)
+        timing = time.monotonic() - started - setup
+        closing = time.monotonic()
+    teardown = time.monotonic() - closing
+    print(f"N={n}: timing {timing:.1f} s, teardown {teardown:.1f} s", file=sys.stderr, flush=True)
+    return {"setup_s": setup, "timing_s": timing, "teardown_s": teardown, "holders": holders,
+            "udp": holders * UDP_PER_HOLDER, "runs": repeat, "commands": timed}  # fmt: skip
 
 
-def report(results: dict[str, Any]) -> str:
-    lines = []
-    for size, data in results["sizes"].items():
-        commands = data["commands"]
-        lines.append(f"\n### N = {int(size):,} pairs ({2 * int(size):,} TCP sockets, "
-                     f"{int(size):,} unix sockets; setup {data['setup_s']:.1f} s, "
-                     f"median of {data['runs']})\n")  # fmt: skip
-        lines.append("| command | median ms | vs netstat | vs ss | peak RSS MiB |")
-        lines.append("|---|---:|---:|---:|---:|")
-        for label, samples in commands.items():
-            view = label.split()[1]
-            ours = _median_ms(samples)
-            netstat = _median_ms(commands[f"netstat {view}"])
-            ss = _median_ms(commands[f"ss {view}"])
-            rss = max(samples["rss_kib"]) / 1024
-            lines.append(f"| `{label}` | {ours:.1f} | {ours / netstat:.2f}x | "
-                         f"{ours / ss:.2f}x | {rss:.1f} |")  # fmt: skip
-    idle = results["idle"]
-    base, ours = _median_ms(idle["python -c pass"]), _median_ms(idle["pnetstat -tan (idle)"])
-    lines.append("\n### Start-up (empty namespace)\n")
-    lines.append("| command | median ms |\n|---|---:|")
-    for label, samples in idle.items():
-        lines.append(f"| `{label}` | {_median_ms(samples):.1f} |")
-    lines.append(f"\nidle pnetstat -tan - python -c pass = {ours - base:.1f} ms (target <= 15 ms: "
-                 f"{'PASS' if ours - base <= 15 else 'MISS'})")  # fmt: skip
-    lines.append("\n### Targets\n")
-    lines.append("| N | ratio | target | result |\n|---:|---|---:|---|")
-    for size, label, reference, limit in TARGETS:
-        data = results["sizes"].get(size) or results["sizes"].get(str(size))
-        if data is None:
-            continue
-        ratio = _median_ms(data["commands"][label]) / _median_ms(data["commands"][reference])
-        verdict = "PASS" if ratio <= limit else "MISS"
-        lines.append(
-            f"| {size:,} | `{label}` / `{reference}` = {ratio:.2f} | <= {limit} | {verdict} |"
-        )
-    big = results["sizes"].get(100_000) or results["sizes"].get("100000")
-    if big is not None:
-        rss = max(big["commands"]["pnetstat -tan"]["rss_kib"]) / 1024
-        lines.append(f"| 100,000 | peak RSS of `pnetstat -tan` = {rss:.1f} MiB | <= 64 MiB | "
-                     f"{'PASS' if rss <= 64 else 'MISS'} |")  # fmt: skip
-    return "\n".join(lines) + "\n"
+def _first_line(argv: list[str]) -> str:
+    done = subprocess.run(argv, capture_output=True, text=True)
+    return (done.stdout or done.stderr).strip().splitlines()[0]
 
 
-def _versions() -> str:
-    netstat = subprocess.run(["netstat", "-V"], capture_output=True, text=True).stdout.split("\n")[
-        0
-    ]
-    ss = subprocess.run(["ss", "-V"], capture_output=True, text=True).stdout.strip()
-    return (f"date {datetime.date.today()}, {os.cpu_count()} CPUs, Linux {platform.release()}, "
-            f"Python {platform.python_version()} ({PYTHON}), {netstat}, {ss}")  # fmt: skip
+def machine(rss: str | None, sources: bool) -> dict[str, str]:
+    """Where and how this run was made: the report's header."""
+    models = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text()
+              .splitlines() if line.startswith("model name")]  # fmt: skip
+    git = ["git", "-C", str(ROOT)]
+    commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    dirty = subprocess.run([*git, "status", "--porcelain", "--", "pnetstat"], capture_output=True)
+    return {
+        "date": datetime.date.today().isoformat(),
+        "host": platform.node() or "host",
+        "CPUs": f"{os.cpu_count()} ({models[0] if models else platform.machine()})",
+        "kernel": f"Linux {platform.release()}",
+        "Python": f"{platform.python_version()} ({PYTHON})",
+        "netstat": _first_line(["netstat", "-V"]),
+        "ss": _first_line(["ss", "-V"]),
+        "pnetstat": commit.stdout.strip() + (" + uncommitted changes" if dirty.stdout else ""),
+        "pnetstat --source": "variants timed" if sources else "option absent, variants skipped",
+        "method": "each command run by bench/driver.py inside the namespace (no `ip netns "
+        "exec` per run), stdout and stderr to /dev/null, commands interleaved; medians",
+        "peak RSS": f"`{rss} -f %M` around each run (its cost is in every time: last table)"
+        if rss
+        else "ru_maxrss from wait4 (a floor: the driver's own RSS)",
+    }
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--sizes", help="comma-separated pair counts (default 1000,10000,100000)")
+    parser.add_argument("--repeat", type=int, help="runs per command (default 5; 3 from 100k)")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: N = 1000 only")
+    parser.add_argument("--out", type=Path, help="report path (default bench/results/...)")
+    args = parser.parse_args(argv)
+    default = "1000" if args.quick else "1000,10000,100000"
+    args.sizes = [int(size) for size in (args.sizes or default).split(",")]
+    if any(size < 1 for size in args.sizes) or (args.repeat is not None and args.repeat < 1):
+        parser.error("sizes and --repeat must be positive")
+    for size in args.sizes:
+        plan_holders(size)  # fail now, not after the smaller sizes ran
+    return args
+
+
+def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:
+    # SystemExit unwinds through every `with Namespace()`, so SIGTERM cleans up like Ctrl-C.
+    raise SystemExit(128 + signum)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--sizes", default="1000,10000,100000")
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--quick", action="store_true", help="N = 1000 only")
-    parser.add_argument("--out", type=Path)
-    args = parser.parse_args(argv)
-    if os.geteuid() != 0 or shutil.which("ip") is None:
-        print(
-            "bench/run.py needs root and iproute2 (it builds network namespaces)", file=sys.stderr
-        )
+    """Run the benchmark and write the report; 2 if this machine cannot run it."""
+    args = _parse(argv)
+    missing = [tool for tool in ("ip", "netstat", "ss") if shutil.which(tool) is None]
+    if os.geteuid() != 0 or missing:
+        print(f"bench/run.py needs root and ip, netstat, ss (missing: {missing})", file=sys.stderr)
         return 2
-    sizes = [1000] if args.quick else [int(s) for s in args.sizes.split(",")]
-    results = measure(sizes, args.repeat)
-    text = f"# pnetstat benchmark\n\n{_versions()}\n" + report(results)
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    signal.signal(signal.SIGHUP, _exit_on_signal)
+    sources, rss = has_source_option(), rss_tool()
+    table = commands(sources)
+    runs = args.repeat or 5
+    results: dict[str, Any] = {"meta": machine(rss, sources), "sizes": {}}
+    results.update(measure_idle(table, 4 * runs + 1, rss))
+    for n in args.sizes:
+        repeat = args.repeat or (5 if n < 100_000 else 3)
+        results["sizes"][str(n)] = measure_size(n, table, repeat, rss)
+    text = render(results)
     print(text)
-    out = args.out or ROOT / "bench" / "results" / (
-        f"{datetime.date.today()}-{platform.node() or 'host'}.md")  # fmt: skip
+    meta = results["meta"]
+    out = args.out or BENCH / "results" / f"{meta['date']}-{meta['host']}.md"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
-    out.with_suffix(".json").write_text(json.dumps(results, indent=1))
+    out.with_suffix(".json").write_text(json.dumps(results, indent=1) + "\n")
+    print(f"wrote {out}", file=sys.stderr)
     return 0
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import doctest
+import importlib
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,16 +16,36 @@ ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.differential
 
 
-def test_bench_runs_and_reports_every_tool(tmp_path: Path) -> None:
+def test_bench_runs_and_reports_every_tool(namespace_support: None, tmp_path: Path) -> None:
     out = tmp_path / "bench.md"
     done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "run.py"), "--sizes", "200", "--repeat", "1",
-         "--out", str(out)],
-        capture_output=True, timeout=120,
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--sizes", "200",
+         "--repeat", "1", "--out", str(out)],
+        capture_output=True, timeout=30,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr.decode()
     text = out.read_text()
-    for label in ("`netstat -tan`", "`ss -tan`", "`pnetstat -tan`", "`pnetstat -xa`",
-                  "`python -c pass`", "idle pnetstat -tan"):  # fmt: skip
+    for flags in ("-tan", "-tanp", "-xa", "-uan"):
+        for tool in ("netstat", "ss", "pnetstat"):
+            assert re.search(rf"^\| `{tool} {flags}` \| \d+\.\d \| ", text, re.M), (tool, flags)
+    for label in ("`python -c pass`", "`pnetstat -tan (idle)`", "`ip netns exec NS true`",
+                  "| idle `pnetstat -tan` - `python -c pass` |"):  # fmt: skip
         assert label in text, label
     assert (tmp_path / "bench.json").exists()
+    # Everything the run made is gone: its namespaces and their /etc/netns directories.
+    names = re.findall(r"^namespace (pnetstat-bench-[0-9a-f]+)$", done.stderr.decode(), re.M)
+    assert names
+    for name in names:
+        assert not Path("/run/netns", name).exists(), name
+        assert not Path("/etc/netns", name).exists(), name
+
+
+def test_bench_doctests() -> None:
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        modules = [importlib.import_module(name) for name in ("namespace", "report")]
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    for module in modules:
+        failed, tried = doctest.testmod(module)
+        assert tried and not failed, module.__name__

@@ -1,0 +1,151 @@
+"""The benchmark's Markdown report: targets with PASS/MISS, then medians, ratios and peak RSS.
+
+Pure functions of the results dictionary that bench/run.py builds (and saves as JSON), so a
+saved run can be re-rendered: ``python3 bench/report.py RESULTS.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+# (pnetstat command, reference command, N, the largest ratio that passes): issue "Speed at scale".
+RATIO_TARGETS = [
+    ("pnetstat -tan", "netstat -tan", 10_000, 1.0),
+    ("pnetstat -tan", "netstat -tan", 100_000, 0.8),
+    ("pnetstat -tanp", "netstat -tanp", 100_000, 0.4),
+    ("pnetstat -xa", "netstat -xa", 100_000, 1.0),
+]
+IDLE_LIMIT_MS = 15.0  # idle pnetstat -tan over python -c pass
+RSS_LIMIT_MIB = 64.0  # pnetstat -tan at N = 100,000
+IDLE_PNETSTAT = "pnetstat -tan (idle)"
+IDLE_PYTHON = "python -c pass"
+
+
+def median_ms(samples: dict[str, list[float]]) -> float:
+    """Median wall time of one command's runs, in milliseconds.
+
+    >>> median_ms({"times": [0.3, 0.1, 0.2]})
+    200.0
+    """
+    return statistics.median(samples["times"]) * 1000
+
+
+def peak_mib(samples: dict[str, list[int]]) -> float:
+    """Largest peak RSS over one command's runs, in MiB.
+
+    >>> peak_mib({"rss_kib": [2048, 3072]})
+    3.0
+    """
+    return max(samples["rss_kib"]) / 1024
+
+
+def verdict(ok: bool) -> str:
+    """The result column's word."""
+    return "PASS" if ok else "MISS"
+
+
+def _size(results: dict[str, Any], n: int) -> dict[str, Any] | None:
+    size: dict[str, Any] | None = results["sizes"].get(str(n))
+    return size
+
+
+def render_targets(results: dict[str, Any]) -> Iterator[str]:
+    """The issue's targets, each with what was measured and PASS or MISS ("not run" if the
+    size was not measured)."""
+    yield "| target | measured | limit | result |"
+    yield "|---|---:|---:|---|"
+    for ours, reference, n, limit in RATIO_TARGETS:
+        name = f"`{ours}` / `{reference}` at N = {n:,}"
+        size = _size(results, n)
+        if size is None:
+            yield f"| {name} | - | <= {limit:.1f}x | not run |"
+            continue
+        ratio = median_ms(size["commands"][ours]) / median_ms(size["commands"][reference])
+        yield f"| {name} | {ratio:.2f}x | <= {limit:.1f}x | {verdict(ratio <= limit)} |"
+    idle = results["idle"]
+    extra = median_ms(idle[IDLE_PNETSTAT]) - median_ms(idle[IDLE_PYTHON])
+    yield (f"| idle `pnetstat -tan` - `python -c pass` | {extra:.1f} ms | "
+           f"<= {IDLE_LIMIT_MS:.0f} ms | {verdict(extra <= IDLE_LIMIT_MS)} |")  # fmt: skip
+    name = "peak RSS of `pnetstat -tan` at N = 100,000"
+    big = _size(results, 100_000)
+    if big is None:
+        yield f"| {name} | - | <= {RSS_LIMIT_MIB:.0f} MiB | not run |"
+    else:
+        rss = peak_mib(big["commands"]["pnetstat -tan"])
+        yield f"| {name} | {rss:.1f} MiB | <= {RSS_LIMIT_MIB:.0f} MiB | {verdict(rss <= RSS_LIMIT_MIB)} |"
+
+
+def _label(label: str, samples: dict[str, list[int]]) -> str:
+    failed = sorted({status for status in samples["status"] if status})
+    return f"`{label}`" + (f" (exit {', '.join(map(str, failed))})" if failed else "")
+
+
+def render_size(n: int, size: dict[str, Any]) -> Iterator[str]:
+    """One size's table: each command's median, its ratio to netstat and to ss, peak RSS."""
+    commands = size["commands"]
+    yield (f"### N = {n:,}: {2 * n:,} TCP sockets, {n:,} unix sockets, "
+           f"{size['udp']} UDP sockets, in {size['holders']} holder process(es)")  # fmt: skip
+    yield ""
+    yield (
+        f"Setup {size['setup_s']:.1f} s, timing {size['timing_s']:.1f} s, "
+        f"teardown {size['teardown_s']:.1f} s; median of {size['runs']} interleaved runs."
+    )
+    yield ""
+    yield "| command | median ms | min-max ms | vs netstat | vs ss | peak RSS MiB |"
+    yield "|---|---:|---:|---:|---:|---:|"
+    for label, samples in commands.items():
+        flags = label.split()[1]
+        ms = median_ms(samples)
+        netstat, ss = median_ms(commands[f"netstat {flags}"]), median_ms(commands[f"ss {flags}"])
+        spread = f"{min(samples['times']) * 1000:.0f}-{max(samples['times']) * 1000:.0f}"
+        yield (f"| {_label(label, samples)} | {ms:.1f} | {spread} | {ms / netstat:.2f}x | "
+               f"{ms / ss:.2f}x | {peak_mib(samples):.1f} |")  # fmt: skip
+
+
+def render_idle(results: dict[str, Any]) -> Iterator[str]:
+    """Start-up in an empty namespace, and what the harness itself costs."""
+    yield "### Start-up (empty namespace)"
+    yield ""
+    yield "| command | median ms | peak RSS MiB |"
+    yield "|---|---:|---:|"
+    for label, samples in results["idle"].items():
+        yield f"| {_label(label, samples)} | {median_ms(samples):.1f} | {peak_mib(samples):.1f} |"
+    yield ""
+    yield (
+        "`python -S` skips site-packages' .pth files, which on some hosts import much; "
+        "pnetstat then pays for the modules they would have loaded, so the -S pair "
+        "shows its cost from a bare interpreter, not its share of the normal start-up."
+    )
+    yield ""
+    yield "### Harness overhead (root namespace)"
+    yield ""
+    yield "| command | median ms |"
+    yield "|---|---:|"
+    for label, samples in results["overhead"].items():
+        yield f"| {_label(label, samples)} | {median_ms(samples):.2f} |"
+    yield ""
+    yield (
+        "`ip netns exec` is not in the times above (the driver runs inside the namespace); "
+        "the RSS wrapper, when used, is in every one of them."
+    )
+
+
+def render(results: dict[str, Any]) -> str:
+    """The whole report as Markdown text."""
+    meta = results["meta"]
+    lines = [f"# pnetstat benchmark, {meta['date']}, host {meta['host']}", ""]
+    lines += [f"- {key}: {value}" for key, value in meta.items() if key not in ("date", "host")]
+    lines += ["", '### Targets (issue "Speed at scale")', "", *render_targets(results)]
+    for n, size in sorted(results["sizes"].items(), key=lambda item: int(item[0])):
+        lines += ["", *render_size(int(n), size)]
+    lines += ["", *render_idle(results)]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    with open(sys.argv[1]) as saved:
+        sys.stdout.write(render(json.load(saved)))
