@@ -134,6 +134,7 @@ _ALL_STATES = 0xFFFFFFFF
 _PROC_TCP_STATES = 0x1FFE
 _RECV_BUFFER = 1 << 20
 _TIMEOUT = 30.0  # a dump that stalls this long is an error, not a hang
+_QUEUED = 64  # datagrams received ahead of the decoder (32 KiB each): a bound on memory
 _ACC, _SS_UNCONNECTED, _SS_CONNECTING, _SS_CONNECTED = 0x10000, 1, 2, 3
 
 
@@ -190,21 +191,55 @@ def _dump(request: bytes) -> Iterator[memoryview]:
 
 
 def _datagrams(sock: _socket.socket, request: bytes) -> Iterator[memoryview]:
-    # The parser stops at NLMSG_DONE; dropping this generator then closes the socket.
-    try:
-        buffer = bytearray(_RECV_BUFFER)
-        view = memoryview(buffer)
-        try:
+    """The answer, received on a thread (``readahead``) while the caller decodes: the kernel
+    builds each next datagram of a dump inside the ``recv`` that takes the previous one."""
+    from .readahead import read_ahead
+
+    buffer = bytearray(_RECV_BUFFER)
+    view = memoryview(buffer)
+    unsent = [request]
+
+    def receive() -> bytes:
+        if unsent:  # the first call sends the request (the kernel makes the first datagram)
             sock.settimeout(_TIMEOUT)
             sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_RCVBUF, _RECV_BUFFER)
-            sock.send(request)
-            while size := sock.recv_into(buffer):
-                yield view[:size]
+            sock.send(unsent.pop())
+        size = sock.recv_into(buffer)
+        if not size:
             raise NetlinkError("sock_diag: the answer ended without NLMSG_DONE", errno.EIO)
-        except OSError as exc:
-            raise _netlink_error(exc) from None
-    finally:
-        sock.close()
+        return bytes(view[:size])
+
+    try:
+        for datagram in read_ahead(receive, last=_last, close=sock.close, depth=_QUEUED):
+            yield memoryview(datagram)
+    except OSError as exc:
+        raise _netlink_error(exc) from None
+
+
+def _last(datagram: Datagram) -> bool:
+    """Whether a datagram ends the answer: it is an error, or its last message is NLMSG_DONE.
+
+    A dump's datagrams are full of socket messages: only the tail is looked at, and the
+    message chain walked to confirm a tail that looks like NLMSG_DONE (20 bytes: the header
+    and the dump's status).
+
+    >>> done = NLMSGHDR.struct.pack(20, NLMSG_DONE, 2, 1, 0) + bytes(4)
+    >>> sock = NLMSGHDR.struct.pack(24, SOCK_DIAG_BY_FAMILY, 2, 1, 0) + bytes(8)
+    >>> _last(sock + done), _last(sock), _last(done)
+    (True, False, True)
+    """
+    size = len(datagram)
+    if size < 20 or _short(datagram, 0)[1] in (NLMSG_DONE, NLMSG_ERROR):
+        return size >= 16
+    if _short(datagram, size - 20) != (20, NLMSG_DONE):
+        return False
+    offset = 0
+    while offset < size - 20:
+        length = _short(datagram, offset)[0]
+        if length < 16:
+            return False
+        offset += (length + 3) & ~3
+    return offset == size - 20
 
 
 # ----------------------------------------------------------------------------- decoding

@@ -18,11 +18,21 @@ pytestmark = pytest.mark.differential
 
 def test_bench_runs_and_reports_every_tool(namespace_support: None, tmp_path: Path) -> None:
     out = tmp_path / "bench.md"
-    done = subprocess.run(
+    bench = subprocess.Popen(
         [sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--sizes", "200",
          "--repeat", "1", "--out", str(out)],
-        capture_output=True, timeout=30,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
+    try:
+        stdout, stderr = bench.communicate(timeout=120)
+    finally:
+        if bench.poll() is None:  # SIGTERM first: the bench then deletes its namespaces
+            bench.terminate()
+            try:
+                bench.communicate(timeout=30)
+            finally:
+                bench.kill()
+    done = subprocess.CompletedProcess(bench.args, bench.returncode, stdout, stderr)
     assert done.returncode == 0, done.stderr.decode()
     text = out.read_text()
     for flags in ("-tan", "-tanp", "-xa", "-uan"):

@@ -24,7 +24,7 @@ from netns import PYTHON, NetNS, assert_same, background_script, compare, pnetst
 
 pytestmark = pytest.mark.differential
 
-TIMER_SLACK = 10  # clock ticks
+TIMER_SLACK = 50  # clock ticks: the two reads may part by a few hundred ms on a busy machine
 
 # Sockets the standard holder does not make.
 EXTRA = r"""

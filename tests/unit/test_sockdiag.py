@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import errno
 import struct
+import sys
+import threading
 from collections.abc import Iterator
 from ipaddress import IPv4Address, IPv6Address
 
@@ -415,3 +417,82 @@ UNIX_PROC = (
     "000000008d8725d8: 00000003 00000000 00000000 0001 03 3141100\n"
     "00000000cf637915: 00000002 00000000 00010000 0001 01 3141098 @pnt-cap\n"
 )
+
+
+# ------------------------------------------------------------------------ the reader thread
+
+
+class FakeSocket:
+    """A netlink socket whose answer is a list of datagrams (then ``end``: b"" or an error);
+    ``endless`` keeps answering socket messages, as a dump of a huge table would."""
+
+    def __init__(self, answer: list[bytes], end: bytes | OSError = b"", endless: bool = False):
+        self.answer, self.end, self.endless = list(answer), end, endless
+        self.sent: list[bytes] = []
+        self.received = 0
+        self.closed = threading.Event()
+
+    def settimeout(self, timeout: float) -> None:
+        assert timeout > 0
+
+    def setsockopt(self, *args: int) -> None:
+        pass
+
+    def send(self, data: bytes) -> int:
+        self.sent.append(data)
+        return len(data)
+
+    def recv_into(self, buffer: bytearray) -> int:
+        self.received += 1
+        if self.endless:
+            data = inet(inode=self.received, cookie=self.received)
+        elif self.answer:
+            data = self.answer.pop(0)
+        elif isinstance(self.end, OSError):
+            raise self.end
+        else:
+            data = self.end
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self.closed.set()
+
+
+def datagrams(sock: FakeSocket) -> Iterator[memoryview]:
+    return sd._datagrams(sock, b"request")  # type: ignore[arg-type]
+
+
+def test_the_reader_thread_hands_over_datagrams_up_to_done() -> None:
+    interval = sys.getswitchinterval()
+    sock = FakeSocket([inet(inode=1), inet(inode=2, cookie=2) + done(), b"never read"])
+    answer = [bytes(d) for d in datagrams(sock)][:2]  # the generator stops at the end itself
+    assert answer == [inet(inode=1), inet(inode=2, cookie=2) + done()]
+    assert sock.sent == [b"request"] and sock.received == 2  # nothing asked for after DONE
+    assert sock.closed.wait(5)
+    assert sys.getswitchinterval() == interval
+
+
+def test_the_reader_thread_stops_when_the_caller_does() -> None:
+    interval = sys.getswitchinterval()
+    sock = FakeSocket([], endless=True)
+    answer = datagrams(sock)
+    assert bytes(next(answer)) == inet(inode=1)
+    answer.close()  # the caller gives up (a closed pipe, an exception) long before DONE
+    assert sock.closed.wait(5)  # the thread saw the stop and closed the socket
+    assert sock.received <= 1 + sd._QUEUED + 2  # bounded read-ahead
+    assert sys.getswitchinterval() == interval
+
+
+@pytest.mark.parametrize(
+    ("end", "code"),
+    [(OSError(errno.ENOBUFS, "No buffer space available"), errno.ENOBUFS), (b"", errno.EIO)],
+)
+def test_the_reader_threads_failures_reach_the_caller(end: bytes | OSError, code: int) -> None:
+    sock = FakeSocket([inet(inode=1)], end=end)
+    answer = datagrams(sock)
+    assert bytes(next(answer)) == inet(inode=1)
+    with pytest.raises(NetlinkError) as caught:
+        next(answer)
+    assert caught.value.errno == code
+    assert sock.closed.wait(5)
