@@ -8,12 +8,15 @@ The thread needs the GIL once per chunk, but under the default 5 ms switch inter
 those waits stalls it behind the busy caller (a 200k-socket dump is ~800 datagrams), and the
 overlap is lost. While a reader runs, the interpreter's switch interval is lowered to 0.1 ms,
 and put back when it ends (unless somebody else changed it meanwhile).
+
+The hand-over is a deque guarded by two semaphores (free slots, ready chunks) rather than
+``queue.Queue``, whose import (heapq and friends) costs more than the rest of this module.
 """
 
 import sys
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
-from queue import Queue
 
 __all__ = ["read_ahead"]
 
@@ -40,47 +43,76 @@ def read_ahead(
     >>> list(read_ahead(iter([b"x", b"end", b"never"]).__next__, last=lambda c: c == b"end"))
     [b'x', b'end']
     """
-    answers: Queue[bytes | BaseException] = Queue(depth)
-    stop = threading.Event()
+    box = _Box(depth)
     reader = threading.Thread(
-        target=_read, args=(read, last, close, answers, stop), name="pnetstat-reader", daemon=True
+        target=_read, args=(read, last, close, box), name="pnetstat-reader", daemon=True
     )
     interval = sys.getswitchinterval()
     sys.setswitchinterval(min(interval, _SWITCH_INTERVAL))
     lowered = sys.getswitchinterval()  # as stored (whole microseconds)
     try:
         reader.start()
-        while chunk := answers.get():  # an empty chunk: the end
+        while chunk := box.get():  # an empty chunk: the end
             if isinstance(chunk, BaseException):
                 raise chunk
             yield chunk
     finally:
-        stop.set()
-        while not answers.empty():  # a reader blocked on a full queue then sees the stop
-            answers.get_nowait()
+        box.stop()
         if sys.getswitchinterval() == lowered:
             sys.setswitchinterval(interval)
+
+
+class _Box:
+    """A bounded hand-over from one reader thread to one consumer."""
+
+    __slots__ = ("_chunks", "_free", "_ready", "stopped")
+
+    def __init__(self, depth: int) -> None:
+        self._chunks: deque[bytes | BaseException] = deque()
+        self._free = threading.Semaphore(depth)
+        self._ready = threading.Semaphore(0)
+        self.stopped = False
+
+    def put(self, chunk: bytes | BaseException) -> None:
+        """Wait for a free slot (the reader's side); a no-op once the consumer is gone."""
+        self._free.acquire()
+        if self.stopped:
+            self._free.release()  # for the next put, which returns at once as well
+            return
+        self._chunks.append(chunk)
+        self._ready.release()
+
+    def get(self) -> bytes | BaseException:
+        """Wait for the next chunk (the consumer's side)."""
+        self._ready.acquire()
+        self._free.release()
+        return self._chunks.popleft()
+
+    def stop(self) -> None:
+        """The consumer is gone: a reader waiting for a slot gets one and then sees this."""
+        self.stopped = True
+        self._chunks.clear()
+        self._free.release()
 
 
 def _read(
     read: Callable[[], bytes],
     last: Callable[[bytes], bool] | None,
     close: Callable[[], None] | None,
-    answers: "Queue[bytes | BaseException]",
-    stop: threading.Event,
+    box: _Box,
 ) -> None:
     try:
-        while not stop.is_set():
+        while not box.stopped:
             chunk = read()
             if not chunk:
                 break
-            answers.put(chunk)
+            box.put(chunk)
             if last is not None and last(chunk):
                 break
     except BaseException as exc:  # handed to the caller's thread
-        answers.put(exc)
+        box.put(exc)
         return
     finally:
         if close is not None:
             close()
-    answers.put(b"")
+    box.put(b"")

@@ -431,6 +431,7 @@ class FakeSocket:
         self.sent: list[bytes] = []
         self.received = 0
         self.closed = threading.Event()
+        self.ahead = threading.Event()  # set once the reader has filled its hand-over box
 
     def settimeout(self, timeout: float) -> None:
         assert timeout > 0
@@ -444,6 +445,8 @@ class FakeSocket:
 
     def recv_into(self, buffer: bytearray) -> int:
         self.received += 1
+        if self.received > sd._QUEUED + 1:
+            self.ahead.set()
         if self.endless:
             data = inet(inode=self.received, cookie=self.received)
         elif self.answer:
@@ -478,9 +481,14 @@ def test_the_reader_thread_stops_when_the_caller_does() -> None:
     sock = FakeSocket([], endless=True)
     answer = datagrams(sock)
     assert bytes(next(answer)) == inet(inode=1)
+    assert sock.ahead.wait(5)  # the reader waits for room in a full box
     answer.close()  # the caller gives up (a closed pipe, an exception) long before DONE
     assert sock.closed.wait(5)  # the thread saw the stop and closed the socket
     assert sock.received <= 1 + sd._QUEUED + 2  # bounded read-ahead
+    for thread in threading.enumerate():  # and it ended: nothing left blocked on a full box
+        if thread.name == "pnetstat-reader":
+            thread.join(5)
+            assert not thread.is_alive()
     assert sys.getswitchinterval() == interval
 
 
