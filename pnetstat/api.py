@@ -26,7 +26,7 @@ from .netdev import read_interfaces
 from .procfs import ProcFS, ignore_errors
 from .routing import read_ipv6_routes, read_routes
 from .snmp import read_stat_file
-from .sources import SOURCES, read_inet, read_unix
+from .sources import SOURCES, inet_tables, read_unix
 
 __all__ = ["groups", "interfaces", "routes", "sockets", "statistics"]
 
@@ -73,9 +73,9 @@ def sockets(
     for kind in wanted:
         if kind == "unix":
             continue
-        for family in fams:
+        for _, read in inet_tables(root, source, _KINDS[kind], fams, ignore_errors):
             try:
-                rows = read_inet(root, source, _KINDS[kind], family, ignore_errors)
+                rows = read()
             except Unsupported:
                 continue
             if keep is not None and kind == "tcp":

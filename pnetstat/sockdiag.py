@@ -38,9 +38,10 @@ from .model import Family, InetSocket, IPAddress, Protocol, UnixSocket
 from .procfs import ErrorHandler, ignore_errors
 
 __all__ = [
-    "INET_DIAG_MSG", "INET_DIAG_REQ_V2", "NLATTR", "NLMSGHDR", "UNIX_DIAG_MSG", "UNIX_DIAG_REQ",
-    "Layout", "dump_inet", "dump_unix", "inet_request", "parse_inet_diag", "parse_unix_diag",
-    "read_inet_sockets_diag", "read_unix_sockets_diag", "unix_request",
+    "INET_DIAG_MSG", "INET_DIAG_REQ", "INET_DIAG_REQ_V2", "NLATTR", "NLMSGHDR", "UNIX_DIAG_MSG",
+    "UNIX_DIAG_REQ", "Layout", "dump_inet", "dump_tcp", "dump_unix", "inet_request",
+    "parse_inet_diag", "parse_unix_diag", "read_inet_sockets_diag", "read_tcp_sockets_diag_both",
+    "read_unix_sockets_diag", "tcp_request", "unix_request",
 ]  # fmt: skip
 
 Datagram = bytes | bytearray | memoryview
@@ -87,6 +88,12 @@ INET_DIAG_REQ_V2 = _layout(
     "inet_diag_req_v2", "sdiag_family B", "sdiag_protocol B", "idiag_ext B", "pad B",
     "idiag_states I", *_SOCKID,
 )  # fmt: skip
+# struct inet_diag_req: the request before sock_diag, still answered for TCP. It has no family
+# field that filters: one walk of the TCP hash returns both families, as `ss -t` asks for them.
+INET_DIAG_REQ = _layout(
+    "inet_diag_req", "idiag_family B", "idiag_src_len B", "idiag_dst_len B", "idiag_ext B",
+    *_SOCKID, "idiag_states I", "idiag_dbs I",
+)  # fmt: skip
 INET_DIAG_MSG = _layout(
     "inet_diag_msg", "idiag_family B", "idiag_state B", "idiag_timer B", "idiag_retrans B",
     *_SOCKID, "idiag_expires I", "idiag_rqueue I", "idiag_wqueue I", "idiag_uid I",
@@ -103,9 +110,9 @@ UNIX_DIAG_MSG = _layout(
 
 # One unpack per socket, of the netlink header and the message together, keeping only the
 # fields used; an IPv4 socket's addresses are the first 4 bytes of each 16-byte field.
-_INET_FIELDS = """nlmsg_len nlmsg_type idiag_state idiag_timer idiag_retrans id.idiag_sport
-    id.idiag_dport id.idiag_src id.idiag_dst id.idiag_cookie idiag_expires idiag_rqueue
-    idiag_wqueue idiag_uid idiag_inode"""
+_INET_FIELDS = """nlmsg_len nlmsg_type idiag_family idiag_state idiag_timer idiag_retrans
+    id.idiag_sport id.idiag_dport id.idiag_src id.idiag_dst id.idiag_cookie idiag_expires
+    idiag_rqueue idiag_wqueue idiag_uid idiag_inode"""
 _INET_ROWS = {
     Family.INET: _reader(NLMSGHDR, INET_DIAG_MSG, keep=_INET_FIELDS,
                          codes={"id.idiag_src": "4s12x", "id.idiag_dst": "4s12x"}),
@@ -117,7 +124,7 @@ _UNIX_ROW = _reader(
 )  # fmt: skip
 _HEADER, _U32, _S32 = struct.Struct("=IH"), struct.Struct("=I"), struct.Struct("=i")
 
-NETLINK_SOCK_DIAG, SOCK_DIAG_BY_FAMILY = 4, 20
+NETLINK_SOCK_DIAG, SOCK_DIAG_BY_FAMILY, TCPDIAG_GETSOCK = 4, 20, 18
 NLM_F_REQUEST, NLM_F_DUMP = 0x01, 0x300  # NLM_F_DUMP = NLM_F_ROOT | NLM_F_MATCH
 NLMSG_ERROR, NLMSG_DONE = 2, 3
 UDIAG_SHOW_NAME, UDIAG_SHOW_PEER, UDIAG_SHOW_ICONS = 0x01, 0x04, 0x08
@@ -135,15 +142,16 @@ _PROC_TCP_STATES = 0x1FFE
 _RECV_BUFFER = 1 << 20
 _TIMEOUT = 30.0  # a dump that stalls this long is an error, not a hang
 _QUEUED = 64  # datagrams received ahead of the decoder (32 KiB each): a bound on memory
+_CHUNK = 32768  # bytes of set-aside messages decoded at a time
 _ACC, _SS_UNCONNECTED, _SS_CONNECTING, _SS_CONNECTED = 0x10000, 1, 2, 3
 
 
 # ----------------------------------------------------------------------------- requests
 
 
-def _message(body: bytes) -> bytes:
+def _message(body: bytes, kind: int = SOCK_DIAG_BY_FAMILY) -> bytes:
     size, flags = NLMSGHDR.struct.size + len(body), NLM_F_REQUEST | NLM_F_DUMP
-    return NLMSGHDR.struct.pack(size, SOCK_DIAG_BY_FAMILY, flags, 1, 0) + body
+    return NLMSGHDR.struct.pack(size, kind, flags, 1, 0) + body
 
 
 def inet_request(protocol: Protocol, family: Family, states: int = _ALL_STATES) -> bytes:
@@ -152,6 +160,12 @@ def inet_request(protocol: Protocol, family: Family, states: int = _ALL_STATES) 
         states &= _PROC_TCP_STATES
     request = INET_DIAG_REQ_V2.struct.pack
     return _message(request(int(family), IPPROTO[protocol], 0, 0, states, 0, 0, b"", b"", 0, 0))
+
+
+def tcp_request(states: int = _ALL_STATES) -> bytes:
+    """The old-style dump request for the TCP table of both families (one hash walk)."""
+    body = INET_DIAG_REQ.struct.pack(0, 0, 0, 0, 0, 0, b"", b"", 0, 0, states & _PROC_TCP_STATES, 0)
+    return _message(body, TCPDIAG_GETSOCK)
 
 
 def unix_request(show: int = _SHOW) -> bytes:
@@ -169,6 +183,11 @@ def dump_inet(
     seccomp); a refusal by the diag module arrives inside the answer (``parse_inet_diag``).
     """
     return _dump(inet_request(protocol, family, states))
+
+
+def dump_tcp(states: int = _ALL_STATES) -> Iterator[memoryview]:
+    """Send the dump request for TCP of both families (``tcp_request``), as dump_inet."""
+    return _dump(tcp_request(states))
 
 
 def dump_unix(show: int = _SHOW) -> Iterator[memoryview]:
@@ -193,8 +212,6 @@ def _dump(request: bytes) -> Iterator[memoryview]:
 def _datagrams(sock: _socket.socket, request: bytes) -> Iterator[memoryview]:
     """The answer, received on a thread (``readahead``) while the caller decodes: the kernel
     builds each next datagram of a dump inside the ``recv`` that takes the previous one."""
-    from .readahead import read_ahead
-
     buffer = bytearray(_RECV_BUFFER)
     view = memoryview(buffer)
     unsent = [request]
@@ -209,11 +226,24 @@ def _datagrams(sock: _socket.socket, request: bytes) -> Iterator[memoryview]:
             raise NetlinkError("sock_diag: the answer ended without NLMSG_DONE", errno.EIO)
         return bytes(view[:size])
 
+    handed_over = False  # to the reader thread, which closes the socket at its end
     try:
+        # The kernel makes the first datagram inside send(): a small table's whole answer,
+        # taken without starting a thread for it.
+        first = receive()
+        yield memoryview(first)
+        if _last(first):
+            return
+        from .readahead import read_ahead
+
+        handed_over = True
         for datagram in read_ahead(receive, last=_last, close=sock.close, depth=_QUEUED):
             yield memoryview(datagram)
     except OSError as exc:
         raise _netlink_error(exc) from None
+    finally:
+        if not handed_over:
+            sock.close()
 
 
 def _last(datagram: Datagram) -> bool:
@@ -273,7 +303,7 @@ def _skip(
 ) -> int:
     """Where the message after a non-socket (or malformed) one starts; -1 at the end."""
     broken = length < NLMSGHDR.struct.size or offset + length > len(datagram)
-    if broken or kind == SOCK_DIAG_BY_FAMILY:
+    if broken or kind in (SOCK_DIAG_BY_FAMILY, TCPDIAG_GETSOCK):
         data = datagram[offset:] if broken else datagram[offset : offset + length]
         on_error(ParseError("netlink:sock_diag", index, bytes(data).hex()))
         if broken:  # no length to go by: the rest of the datagram is lost
@@ -298,7 +328,10 @@ def parse_inet_diag(
     too short for a socket goes to ``on_error``. A socket reported twice (a dump resumes by
     position while sockets come and go) is shown once.
     """
-    decoder = _InetDecoder(protocol, family, on_error)
+    return _parse(datagrams, _InetDecoder(protocol, family, on_error))
+
+
+def _parse(datagrams: Iterable[Datagram], decoder: "_InetDecoder") -> Iterator[InetSocket]:
     for datagram in datagrams:
         rows, done = decoder.decode(datagram)
         yield from rows
@@ -309,8 +342,20 @@ def parse_inet_diag(
 class _InetDecoder:
     """The state of one Internet dump's decoding, one datagram at a time."""
 
-    def __init__(self, protocol: Protocol, family: Family, on_error: ErrorHandler) -> None:
+    def __init__(
+        self,
+        protocol: Protocol,
+        family: Family,
+        on_error: ErrorHandler,
+        others: list[bytearray] | None = None,
+    ) -> None:
         self.protocol, self.family, self.on_error = protocol, family, on_error
+        # Messages of the other family (a dump of both) are set aside here, in chunks the
+        # size of a datagram, for a decoder of that family; without a list they are skipped.
+        self.others = others
+        # A socket's message type is the request's: SOCK_DIAG_BY_FAMILY, or TCPDIAG_GETSOCK
+        # for the old request that dumps both families.
+        self.answer = SOCK_DIAG_BY_FAMILY if others is None else TCPDIAG_GETSOCK
         self.make = IPv6Address if family == Family.INET6 else IPv4Address
         self.cache: dict[bytes, IPAddress] = {}
         self.seen: set[int] = set()
@@ -322,23 +367,26 @@ class _InetDecoder:
         protocol, family, make, cache, seen = (self.protocol, self.family, self.make,
                                                self.cache, self.seen)  # fmt: skip
         tcp, raw = protocol is Protocol.TCP, protocol is Protocol.RAW
-        swap, listeners = _SWAP, self.listeners
+        swap, listeners, want, answer = _SWAP, self.listeners, int(family), self.answer
         unpack, need = _INET_ROWS[family].unpack_from, _INET_ROWS[family].size
         rows: list[InetSocket] = []
         new, sl = tuple.__new__, self.count
         offset, size = 0, len(datagram)
         while offset < size:
             try:
-                (length, kind, state, timer, retrans, sport, dport, src, dst, cookie, expires,
-                 rqueue, wqueue, uid, inode) = unpack(datagram, offset)  # fmt: skip
+                (length, kind, fam, state, timer, retrans, sport, dport, src, dst, cookie,
+                 expires, rqueue, wqueue, uid, inode) = unpack(datagram, offset)  # fmt: skip
             except struct.error:
                 length, kind = _short(datagram, offset)
-            if kind != SOCK_DIAG_BY_FAMILY or length < need:
+            if kind != answer or length < need:
                 offset = _skip(datagram, offset, length, kind, self.on_error, sl + len(rows))
                 if offset < 0:
                     break
                 continue
-            offset += (length + 3) & ~3
+            start, offset = offset, offset + ((length + 3) & ~3)
+            if fam != want:
+                self._set_aside(datagram[start:offset])
+                continue
             if cookie in seen:
                 continue
             seen.add(cookie)
@@ -371,6 +419,14 @@ class _InetDecoder:
         self.count += len(rows)
         return rows, offset < 0
 
+    def _set_aside(self, message: Datagram) -> None:
+        others = self.others
+        if others is None:
+            return
+        if not others or len(others[-1]) >= _CHUNK:
+            others.append(bytearray())
+        others[-1] += message
+
 
 def read_inet_sockets_diag(
     protocol: Protocol,
@@ -390,6 +446,31 @@ def read_inet_sockets_diag(
         dump_inet(protocol, family, states),
         lambda d: parse_inet_diag(d, protocol, family, on_error),
     )
+
+
+def read_tcp_sockets_diag_both(
+    *, states: int = _ALL_STATES, on_error: ErrorHandler = ignore_errors
+) -> tuple[Iterator[InetSocket], Iterator[InetSocket]]:
+    """The rows of /proc/net/tcp and of /proc/net/tcp6, from one dump of the TCP table.
+
+    The kernel walks its hash once for both families (two dumps walk it twice): the IPv4
+    rows are decoded as they come, the IPv6 messages kept as bytes until the second
+    iterator is read (which first finishes the first, if its reader stopped early). Raises
+    ``NetlinkError`` at call time as ``read_inet_sockets_diag`` does.
+    """
+    others: list[bytearray] = []
+    decoder = _InetDecoder(Protocol.TCP, Family.INET, on_error, others)
+    inet = _checked(dump_tcp(states), lambda d: _parse(d, decoder))
+
+    def inet6() -> Iterator[InetSocket]:
+        for _ in inet:  # the rest of the dump, for its IPv6 messages
+            pass
+        later = _InetDecoder(Protocol.TCP, Family.INET6, on_error)
+        later.answer = TCPDIAG_GETSOCK
+        while others:
+            yield from later.decode(others.pop(0))[0]
+
+    return inet, inet6()
 
 
 def _checked(

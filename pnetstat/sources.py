@@ -8,16 +8,21 @@ tables always come from /proc: raw_diag is optional (CONFIG_INET_RAW_DIAG) and w
 on the kernel measured, so its rows could not be checked against /proc; /proc/net/unix's
 RefCount has no sock_diag equivalent (``sockdiag`` only approximates it). Both
 sources give the same model rows, so every view renders the same text.
+
+TCP of both families is one dump (``inet_tables``): each dump walks the kernel's whole TCP
+hash, every namespace's sockets, whatever it returns; on an idle host that walk is most of
+``pnetstat -tan``'s time after start-up.
 """
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 
 from .errors import NetlinkError
 from .model import Family, InetSocket, Protocol, UnixSocket
 from .procfs import ErrorHandler, ProcFS, read_inet_sockets, read_unix_sockets
 
-__all__ = ["SOURCES", "read_inet", "read_unix"]
+__all__ = ["SOURCES", "inet_tables", "read_inet", "read_unix"]
 
 SOURCES = ("auto", "netlink", "proc")
 _NETLINK_TABLES = (Protocol.TCP, Protocol.UDP, Protocol.UDPLITE)
@@ -48,6 +53,47 @@ def read_inet(
             if source == "netlink":
                 raise
     return read_inet_sockets(proc, protocol, family, on_error)
+
+
+Table = Callable[[], Iterator[InetSocket]]
+
+
+def inet_tables(
+    proc: ProcFS,
+    source: str,
+    protocol: Protocol,
+    families: Sequence[Family],
+    on_error: ErrorHandler,
+) -> list[tuple[Family, Table]]:
+    """``(family, read)`` for each of ``families``: ``read()`` is ``read_inet`` for it.
+
+    Read them in this order. When netlink gives TCP for both families, one dump of the
+    kernel's TCP hash serves both (``read_tcp_sockets_diag_both``); if the kernel refuses
+    that request, each family is read on its own as ``read_inet`` would.
+    """
+    tables: list[tuple[Family, Table]] = [
+        (family, partial(read_inet, proc, source, protocol, family, on_error))
+        for family in families
+    ]
+    both = Family.INET in families and Family.INET6 in families
+    if protocol is not Protocol.TCP or not both or not _netlink_wanted(proc, source, protocol):
+        return tables
+    later: list[Iterator[InetSocket]] = []
+
+    def inet() -> Iterator[InetSocket]:
+        from .sockdiag import read_tcp_sockets_diag_both
+
+        try:
+            rows, rows6 = read_tcp_sockets_diag_both(on_error=on_error)
+        except NetlinkError:
+            return read_inet(proc, source, protocol, Family.INET, on_error)
+        later.append(rows6)
+        return rows
+
+    def inet6() -> Iterator[InetSocket]:
+        return later.pop() if later else read_inet(proc, source, protocol, Family.INET6, on_error)
+
+    return [(family, inet if family is Family.INET else inet6) for family in families]
 
 
 def read_unix(proc: ProcFS, source: str, on_error: ErrorHandler) -> Iterator[UnixSocket]:

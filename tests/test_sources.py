@@ -14,19 +14,20 @@ AGREE = """
 import json, sys
 from pnetstat.model import Family, Protocol
 from pnetstat.procfs import ProcFS, read_inet_sockets
-from pnetstat.sockdiag import read_inet_sockets_diag
+from pnetstat.sockdiag import read_inet_sockets_diag, read_tcp_sockets_diag_both
+def table(rows):
+    return [[s.inode, str(s.local_address), s.local_port, str(s.remote_address),
+             s.remote_port, s.state, s.rx_queue, s.tx_queue, s.uid] for s in rows]
+both = dict(zip((Family.INET, Family.INET6), read_tcp_sockets_diag_both()))
 out = {}
 for protocol in (Protocol.TCP, Protocol.UDP, Protocol.UDPLITE):
     for family in (Family.INET, Family.INET6):
-        diag = list(read_inet_sockets_diag(protocol, family))
-        proc = list(read_inet_sockets(ProcFS(), protocol, family))
+        diag = table(read_inet_sockets_diag(protocol, family))
+        proc = table(read_inet_sockets(ProcFS(), protocol, family))
         key = f"{protocol.value}{family.value}"
-        out[key] = {
-            "diag": [[s.inode, str(s.local_address), s.local_port, str(s.remote_address),
-                      s.remote_port, s.state, s.rx_queue, s.tx_queue, s.uid] for s in diag],
-            "proc": [[s.inode, str(s.local_address), s.local_port, str(s.remote_address),
-                      s.remote_port, s.state, s.rx_queue, s.tx_queue, s.uid] for s in proc],
-        }
+        out[key] = {"diag": diag, "proc": proc}
+        if protocol is Protocol.TCP:  # one dump of both families, as -t reads them
+            out["both-" + key] = {"diag": table(both[family]), "proc": proc}
 print(json.dumps(out))
 """
 
@@ -36,10 +37,14 @@ import pnetstat.sockdiag as diag
 from pnetstat.errors import NetlinkError
 def refused(*args, **kwargs):
     raise NetlinkError("sock_diag: EPERM (forced by the test)", errno.EPERM)
-diag.dump_inet = refused
+diag._dump = refused  # every request: netlink forbidden
 from pnetstat.cli import run
 run()
 """
+
+# Only the old-style request that dumps TCP of both families at once is refused: each family
+# is then dumped on its own.
+BROKEN_TCPDIAG = BROKEN_NETLINK.replace("diag._dump = refused", "diag.dump_tcp = refused")
 
 
 def test_netlink_and_proc_agree_on_the_sockets_the_test_opened(populated_ns: NetNS) -> None:
@@ -56,12 +61,19 @@ def test_netlink_and_proc_agree_on_the_sockets_the_test_opened(populated_ns: Net
     inet_opened = {s["inode"] for s in populated_ns.holders[0].sockets
                    if s["inode"] and s["proto"].startswith(("tcp", "udp"))}  # fmt: skip
     assert inet_opened and inet_opened <= seen and opened
+    assert tables["both-tcp2"]["diag"] and tables["both-tcp10"]["diag"]  # both families seen
 
 
-@pytest.mark.parametrize("flags", [["-tan"], ["-anp"], ["-uane"], ["-ta"], ["-tanoe"]])
-def test_refused_netlink_falls_back_to_proc(populated_ns: NetNS, flags: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("flags", "script"),
+    [(["-tan"], BROKEN_NETLINK), (["-anp"], BROKEN_NETLINK), (["-uane"], BROKEN_NETLINK),
+     (["-ta"], BROKEN_NETLINK), (["-tanoe"], BROKEN_NETLINK), (["-tanoe"], BROKEN_TCPDIAG)],
+)  # fmt: skip
+def test_refused_netlink_falls_back_to_proc(
+    populated_ns: NetNS, flags: list[str], script: str
+) -> None:
     def broken(args: list[str] | tuple[str, ...]) -> list[str]:
-        return [sys.executable, "-c", BROKEN_NETLINK, *args]
+        return [sys.executable, "-c", script, *args]
 
     result = compare(populated_ns, flags, candidate=broken, reference=netstat_cmd)
     assert_same(result)

@@ -17,7 +17,7 @@ from ..model import Family, InetSocket, OwnerMap, Protocol, UnixSocket
 from ..options import Options
 from ..processes import read_owners
 from ..resolve import Resolver
-from ..sources import read_inet, read_unix
+from ..sources import inet_tables, read_unix
 from ..views.sockets import (
     render_inet_header,
     render_inet_rows,
@@ -245,11 +245,15 @@ def _inet(
     status = 0
     warnings: list[ParseError] = []
     word = _WARNING_WORD[protocol]
-    for family, wanted in ((Family.INET, options.inet), (Family.INET6, options.inet6)):
-        if options.explicit and not wanted:
-            continue
+    families = [
+        family
+        for family, wanted in ((Family.INET, options.inet), (Family.INET6, options.inet6))
+        if wanted or not options.explicit
+    ]
+    tables = inet_tables(context.proc, context.source, protocol, families, warnings.append)
+    for family, read in tables:
         try:
-            rows = read_inet(context.proc, context.source, protocol, family, warnings.append)
+            rows = read()
         except Unsupported:
             if family is Family.INET:
                 yield from _missing(_SUPPORT_NAME[protocol], options)

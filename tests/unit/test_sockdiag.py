@@ -100,10 +100,10 @@ def rows(*datagrams: bytes, protocol: Protocol = TCP, family: Family = V4) -> li
 
 
 def test_layouts_have_the_kernels_sizes_and_field_names() -> None:
-    sizes = {"nlmsghdr": 16, "nlattr": 4, "inet_diag_req_v2": 56, "inet_diag_msg": 72,
-             "unix_diag_req": 24, "unix_diag_msg": 16}  # fmt: skip
-    layouts = [sd.NLMSGHDR, sd.NLATTR, sd.INET_DIAG_REQ_V2, sd.INET_DIAG_MSG, sd.UNIX_DIAG_REQ,
-               sd.UNIX_DIAG_MSG]  # fmt: skip
+    sizes = {"nlmsghdr": 16, "nlattr": 4, "inet_diag_req": 60, "inet_diag_req_v2": 56,
+             "inet_diag_msg": 72, "unix_diag_req": 24, "unix_diag_msg": 16}  # fmt: skip
+    layouts = [sd.NLMSGHDR, sd.NLATTR, sd.INET_DIAG_REQ, sd.INET_DIAG_REQ_V2, sd.INET_DIAG_MSG,
+               sd.UNIX_DIAG_REQ, sd.UNIX_DIAG_MSG]  # fmt: skip
     assert {layout.name: layout.struct.size for layout in layouts} == sizes
     assert sd.INET_DIAG_MSG.fields[:5] == (
         "idiag_family", "idiag_state", "idiag_timer", "idiag_retrans", "id.idiag_sport",
@@ -269,6 +269,48 @@ def test_a_refusal_is_raised_when_reading_is_asked_for(monkeypatch: pytest.Monke
         sd.read_unix_sockets_diag()
     monkeypatch.setattr(sd, "dump_inet", lambda *args: iter([inet(inode=9), done()]))
     assert [r.inode for r in sd.read_inet_sockets_diag(TCP, V4)] == [9]
+
+
+def old(message: bytes) -> bytes:
+    """A socket message as the answer to the old TCPDIAG_GETSOCK request types it."""
+    return message[:4] + struct.pack("=H", sd.TCPDIAG_GETSOCK) + message[6:]
+
+
+def test_the_old_request_asks_for_tcp_of_both_families() -> None:
+    request = sd.tcp_request()
+    assert struct.unpack_from("=IHH", request) == (16 + 60, 18, 0x301)
+    assert request[16:68] == bytes(52)  # no family, lengths, extensions or socket id
+    assert struct.unpack_from("=II", request, 68) == (0x1FFE, 0)  # the states /proc lists
+
+
+def test_one_dump_of_both_families_gives_each_familys_rows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    v6 = IPv6Address("fd00:1::5").packed
+    many = [old(inet(family=10, src=v6, inode=100 + i, cookie=100 + i)) for i in range(500)]
+    answer = [
+        old(inet(inode=1, state=10)) + old(inet(family=10, src=v6, inode=2, state=10, cookie=2)),
+        old(inet(inode=3, cookie=3, dport=9)) + b"".join(many[:250]),
+        b"".join(many[250:]) + old(inet(inode=4, cookie=4)) + done(),
+    ]
+    monkeypatch.setattr(sd, "dump_tcp", lambda states: iter(answer))
+    inet4, inet6 = sd.read_tcp_sockets_diag_both()
+    assert [(r.family, r.sl, r.inode) for r in inet4] == [(V4, 0, 1), (V4, 1, 3), (V4, 2, 4)]
+    got = list(inet6)
+    assert [r.inode for r in got] == [2] + [100 + i for i in range(500)]
+    assert [r.sl for r in got] == list(range(501)) and {r.family for r in got} == {V6}
+    assert got[0].local_address == IPv6Address("fd00:1::5")
+    # The IPv6 rows can be asked for first: the IPv4 part of the dump is read (and dropped).
+    monkeypatch.setattr(sd, "dump_tcp", lambda states: iter(answer))
+    _, inet6 = sd.read_tcp_sockets_diag_both()
+    assert len(list(inet6)) == 501
+
+
+def test_a_refused_old_request_is_raised_at_call_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sd, "dump_tcp", lambda states: iter([error(-errno.EINVAL)]))
+    with pytest.raises(NetlinkError) as caught:
+        sd.read_tcp_sockets_diag_both()
+    assert caught.value.errno == errno.EINVAL
 
 
 # ------------------------------------------------------------------------------- UNIX
@@ -476,11 +518,29 @@ def test_the_reader_thread_hands_over_datagrams_up_to_done() -> None:
     assert sys.getswitchinterval() == interval
 
 
+def test_an_answer_in_one_datagram_starts_no_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pnetstat.readahead
+
+    def no_thread(*args: object, **kwargs: object) -> Iterator[bytes]:
+        raise AssertionError("a reader thread was started")
+
+    monkeypatch.setattr(pnetstat.readahead, "read_ahead", no_thread)
+    sock = FakeSocket([inet(inode=1) + done(), b"never read"])
+    assert [bytes(d) for d in datagrams(sock)] == [inet(inode=1) + done()]
+    assert sock.closed.is_set() and sock.received == 1
+    sock = FakeSocket([inet(inode=1), inet(inode=2, cookie=2) + done()])
+    answer = datagrams(sock)
+    next(answer)
+    answer.close()  # the caller stops before a thread took over: the socket is closed here
+    assert sock.closed.is_set() and sock.received == 1
+
+
 def test_the_reader_thread_stops_when_the_caller_does() -> None:
     interval = sys.getswitchinterval()
     sock = FakeSocket([], endless=True)
     answer = datagrams(sock)
-    assert bytes(next(answer)) == inet(inode=1)
+    assert bytes(next(answer)) == inet(inode=1)  # taken before any thread starts
+    assert bytes(next(answer)) == inet(inode=2, cookie=2)  # from the reader thread
     assert sock.ahead.wait(5)  # the reader waits for room in a full box
     answer.close()  # the caller gives up (a closed pipe, an exception) long before DONE
     assert sock.closed.wait(5)  # the thread saw the stop and closed the socket
