@@ -10,18 +10,8 @@ from collections.abc import Iterable
 
 from .errors import Unsupported
 from .igmp import read_igmp, read_igmp6
-from .model import (
-    Family,
-    GroupMembership,
-    InetSocket,
-    Interface,
-    Protocol,
-    Route4,
-    Route6,
-    StatSection,
-    TcpState,
-    UnixSocket,
-)
+from .model import Family, InetSocket, Protocol, TcpState, UnixSocket
+from .model_tables import GroupMembership, Interface, Route4, Route6, StatSection
 from .netdev import read_interfaces
 from .procfs import ProcFS, ignore_errors
 from .routing import read_ipv6_routes, read_routes

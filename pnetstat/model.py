@@ -14,7 +14,18 @@ something we do not know).
 # string annotation at import (about 7 ms of start-up for these classes).
 import enum
 from ipaddress import IPv4Address, IPv6Address
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from .model_tables import (
+        GroupMembership,
+        Inet6Address,
+        Interface,
+        InterfaceCounters,
+        Route4,
+        Route6,
+        StatSection,
+    )
 
 __all__ = [
     "Family",
@@ -202,124 +213,17 @@ class OwnerMap(NamedTuple):
         return found[0] if found else None
 
 
-# ------------------------------------------------------------------------ multicast groups
+# The other views' types live in model_tables, built on first use: a socket listing, the
+# common run, then does not pay for defining them at start-up.
+_TABLES = frozenset(
+    ("GroupMembership", "Inet6Address", "Interface", "InterfaceCounters", "Route4", "Route6",
+     "StatSection")
+)  # fmt: skip
 
 
-class GroupMembership(NamedTuple):
-    """One multicast group joined on one interface (/proc/net/igmp or /proc/net/igmp6).
+def __getattr__(name: str) -> Any:
+    if name in _TABLES:
+        from . import model_tables
 
-    ``users`` is how many sockets joined (netstat's RefCnt). For IPv4 ``device`` is the text
-    netstat takes from the device line (the kernel pads names to 10 columns); ``ifindex`` is the
-    interface index; ``tail`` keeps the remaining columns of the kernel's line verbatim.
-    """
-
-    family: Family
-    ifindex: int
-    device: str
-    group: IPAddress
-    users: int
-    tail: tuple[str, ...] = ()
-
-
-# ------------------------------------------------------------------------------ statistics
-
-
-class StatSection(NamedTuple):
-    """One section of a kernel counter file (``Ip``, ``TcpExt``, ``Icmp6``...): its counters
-    in the kernel's order, values as the kernel printed them.
-
-    ``source`` is the file it came from, relative to the /proc root (``net/snmp``).
-    """
-
-    source: str
-    name: str
-    counters: tuple[tuple[str, int], ...]
-
-
-# ------------------------------------------------------------------------------- routes
-
-
-class Route4(NamedTuple):
-    """One row of /proc/net/route (columns found by their header names)."""
-
-    iface: str
-    destination: IPv4Address
-    gateway: IPv4Address
-    flags: int
-    refcnt: int
-    use: int
-    metric: int
-    mask: IPv4Address
-    mtu: int
-    window: int
-    irtt: int
-
-
-class Route6(NamedTuple):
-    """One row of /proc/net/ipv6_route."""
-
-    destination: IPv6Address
-    prefix_len: int
-    source: IPv6Address
-    source_len: int
-    next_hop: IPv6Address
-    metric: int
-    refcnt: int
-    use: int
-    flags: int
-    iface: str
-
-
-# ---------------------------------------------------------------------------- interfaces
-
-
-class InterfaceCounters(NamedTuple):
-    """The counters of one /proc/net/dev line, in the kernel's order (16-column layout)."""
-
-    rx_bytes: int
-    rx_packets: int
-    rx_errs: int
-    rx_drop: int
-    rx_fifo: int
-    rx_frame: int
-    rx_compressed: int
-    rx_multicast: int
-    tx_bytes: int
-    tx_packets: int
-    tx_errs: int
-    tx_drop: int
-    tx_fifo: int
-    tx_colls: int
-    tx_carrier: int
-    tx_compressed: int
-
-
-class Inet6Address(NamedTuple):
-    """One line of /proc/net/if_inet6."""
-
-    address: IPv6Address
-    ifindex: int
-    prefix_len: int
-    scope: int
-    flags: int
-    device: str
-
-
-class Interface(NamedTuple):
-    """An interface as netstat -i sees it: its /proc/net/dev counters (``None`` for an IPv4
-    alias label, which has none) and what the interface ioctls answered (``None`` where an
-    ioctl failed)."""
-
-    name: str
-    counters: InterfaceCounters | None
-    flags: int
-    mtu: int
-    hw_type: int | None
-    hw_address: bytes | None
-    txqueuelen: int | None
-    address: IPv4Address | None
-    netmask: IPv4Address | None
-    broadcast: IPv4Address | None
-    destination: IPv4Address | None
-    map: tuple[int, int, int, int, int, int] | None
-    inet6: tuple[Inet6Address, ...] = ()
+        return getattr(model_tables, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

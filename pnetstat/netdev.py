@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from ipaddress import IPv4Address, IPv6Address
 
 from .errors import ProcReadError
-from .model import Inet6Address, Interface, InterfaceCounters
+from .model_tables import Inet6Address, Interface, InterfaceCounters
 from .procfs import ProcFS
 
 __all__ = [

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable
 
 from .errors import ParseError
-from .model import StatSection
+from .model_tables import StatSection
 from .procfs import ErrorHandler, ProcFS, ignore_errors
 
 __all__ = [

@@ -15,7 +15,7 @@ run goes on; a malformed pair of lines is ``Problem while parsing PATH`` (IPv4 m
 import errno
 
 from ..errors import ParseError, ProcReadError
-from ..model import StatSection
+from ..model_tables import StatSection
 from ..options import Options
 from ..procfs import ProcFS
 from ..snmp import parse_stat_lines

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable, Iterator
 
-from ..model import GroupMembership
+from ..model_tables import GroupMembership
 from ..options import Options
 from ..resolve import Resolver
 from .names import escape, format_host

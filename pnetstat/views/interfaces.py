@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable, Iterator
 
-from ..model import Interface, InterfaceCounters
+from ..model_tables import Interface, InterfaceCounters
 from .names import escape
 
 __all__ = ["format_flag_letters", "human_bytes", "render_interface_header", "render_interfaces"]

@@ -16,18 +16,8 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ..model import (
-    GroupMembership,
-    InetSocket,
-    Interface,
-    Owner,
-    OwnerMap,
-    Protocol,
-    Route4,
-    Route6,
-    StatSection,
-    UnixSocket,
-)
+from ..model import InetSocket, Owner, OwnerMap, Protocol, UnixSocket
+from ..model_tables import GroupMembership, Interface, Route4, Route6, StatSection
 from ..resolve import Resolver
 from .names import SERVICE_PROTOCOL, format_user, program_name
 

@@ -8,7 +8,7 @@ addresses are cut to 15 columns; ``-N`` means numeric here, as in netstat.
 from collections.abc import Iterable, Iterator
 from ipaddress import IPv4Address
 
-from ..model import Route4, Route6
+from ..model_tables import Route4, Route6
 from ..options import Options
 from ..resolve import Resolver
 from .names import escape, format_host

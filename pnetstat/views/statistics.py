@@ -11,7 +11,7 @@ text pnetstat takes from outside.
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
-from ..model import StatSection
+from ..model_tables import StatSection
 from .names import escape
 from .stat_tables import HIST_IN, HIST_OUT, NUMBER, OPTIONAL, SILENT, TABLES, Entry
 

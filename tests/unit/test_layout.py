@@ -11,7 +11,7 @@ PACKAGE = Path(pnetstat.__file__).resolve().parent
 
 # Lower layers must not import higher ones: sources -> model -> views -> commands -> cli.
 LAYER = {
-    "errors": 0, "_version": 0, "model": 1, "procfs": 2, "processes": 2, "resolve": 2, "sockdiag": 2,
+    "errors": 0, "_version": 0, "model": 1, "model_tables": 1, "procfs": 2, "processes": 2, "resolve": 2, "sockdiag": 2,
     "snmp": 2, "routing": 2, "netdev": 2, "igmp": 2, "options": 3, "views": 4,
     "commands": 5, "api": 5, "cli": 6, "__init__": 7, "__main__": 8,
 }  # fmt: skip
@@ -28,9 +28,9 @@ def _imports(path: Path) -> set[str]:
         if isinstance(node, ast.ImportFrom) and node.level:
             base = path.relative_to(PACKAGE).with_suffix("").parts
             package = base[: len(base) - node.level]
-            target = ".".join([*package, node.module] if node.module else package)
-            found.add(target or "__init__")
-            if not node.module:
+            if node.module:
+                found.add(".".join([*package, node.module]))
+            else:  # "from . import x": the submodule x (its package is already loaded)
                 found.update(".".join([*package, a.name]) for a in node.names)
         elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("pnetstat."):
             found.add((node.module or "")[len("pnetstat.") :])
@@ -83,3 +83,29 @@ def test_no_module_shadows_a_public_name() -> None:
             importlib.import_module(info.name)
     for name in package.__all__:
         assert type(getattr(package, name)).__name__ != "module", name
+
+
+LISTING = """
+import io, sys
+from pnetstat.cli import main
+main(["-tan", "--proc-root=" + sys.argv[1]], stdout=io.StringIO())
+print(" ".join(sorted(sys.modules)))
+"""
+
+
+def test_a_socket_listing_loads_only_what_it_needs() -> None:
+    """Start-up is most of an idle ``pnetstat -tan``: other views' modules stay unloaded."""
+    import subprocess
+    import sys
+
+    proc = PACKAGE.parent / "tests" / "fixtures" / "proc" / "live-ns"
+    done = subprocess.run(
+        [sys.executable, "-c", LISTING, str(proc)],
+        capture_output=True, text=True, cwd=PACKAGE.parent, timeout=60, check=True,
+    )  # fmt: skip
+    loaded = set(done.stdout.split())
+    assert "pnetstat.views.sockets" in loaded  # it did list sockets
+    heavy = {"pnetstat.model_tables", "pnetstat.api", "pnetstat.views.json", "pnetstat.snmp",
+             "pnetstat.routing", "pnetstat.netdev", "pnetstat.readahead", "dataclasses",
+             "argparse", "queue", "inspect", "json", "subprocess"}  # fmt: skip
+    assert loaded & heavy == set()
