@@ -279,6 +279,7 @@ def _with_warnings(
 ) -> Iterator[tuple[int, str]]:
     """Pass rows on in chunks, with netstat's bogus-line warnings before the rows after them."""
     chunk: list[str] = []
+    append, size = chunk.append, chunk.__len__  # once per row: bound methods, no lookups
     for line in lines:
         if warnings:
             if chunk:
@@ -287,8 +288,8 @@ def _with_warnings(
             for _ in warnings:
                 yield 2, f"warning, got bogus {word} line.\n"
             warnings.clear()
-        chunk.append(line)
-        if len(chunk) >= _CHUNK:
+        append(line)
+        if size() >= _CHUNK:
             yield 1, "".join(chunk)
             chunk.clear()
     if chunk:

@@ -109,12 +109,13 @@ def format_timer(sock: InetSocket) -> str:
     return "%s (%.2f/%d/%d)" % (name, sock.timer_expires / _HZ, retransmits, sock.timeout)
 
 
-def _prefetched(rows: Iterable[InetSocket], resolver: Resolver | None) -> Iterator[InetSocket]:
+def _prefetched(rows: Iterable[InetSocket], resolver: Resolver | None) -> Iterable[InetSocket]:
     """Pass rows on in batches, starting the batch's host lookups together, so that names are
     looked up concurrently while output still streams."""
-    if resolver is None:
-        yield from rows
-        return
+    return rows if resolver is None else _batches(rows, resolver)
+
+
+def _batches(rows: Iterable[InetSocket], resolver: Resolver) -> Iterator[InetSocket]:
     batch: list[InetSocket] = []
     for sock in rows:
         batch.append(sock)
@@ -149,19 +150,21 @@ def render_inet_rows(
     numeric_hosts, numeric_ports, wide = options.numeric_hosts, options.numeric_ports, options.wide
     show_all, listening = options.all, options.listening
     extend, programs, timers = options.extend, options.programs, options.timers
+    plain = not (extend or programs or timers)  # the line ends after the State column
     hosts: dict[int, tuple[IPAddress, str]] = {}
     ports: dict[int, str] = {}
-    current: tuple[Protocol, int] | None = None
+    current_protocol: Protocol | None = None
+    current_family = 0
     template, label, service, tcp = _ROW, "", "tcp", True
     states = _TCP_STATES
     for sock in _prefetched(rows, resolver if not numeric_hosts else None):
         (protocol, family, _sl, laddr, lport, raddr, rport, state, txq, rxq) = sock[:10]
-        if (protocol, family) != current:
-            current = (protocol, family)
+        if protocol is not current_protocol or family != current_family:
+            current_protocol, current_family = protocol, family
             service = SERVICE_PROTOCOL[protocol]
             tcp = protocol is Protocol.TCP
             udp = protocol is Protocol.UDP or protocol is Protocol.UDPLITE
-            template = _UDP_ROW if udp else _ROW
+            template = (_UDP_ROW if udp else _ROW) + ("\n" if plain else "")
             label = _LABELS[protocol] + ("6" if family == 10 else "")
             ports = {}
         if not show_all:
@@ -192,6 +195,9 @@ def render_inet_rows(
             remote = fit_endpoint(rhost, rserv, wide)
         text = states[state] if tcp and 0 <= state < 12 else _state_text(sock)
         line = template % (label, rxq, txq, local, remote, text)
+        if plain:
+            yield line
+            continue
         if extend:
             user = format_user(sock.uid, options.numeric_users, resolver)
             line += " %s %-10d" % (ljust_bytes(user, 10), sock.inode)
