@@ -340,45 +340,85 @@ def parse_unix_lines(
     (True, 71729, '@abstract-name')
     """
     has_inode = True
-    previous = [0] * 7
+    last: UnixSocket | None = None
+    carry = 0  # the inode netstat carries over into a row without one
     pending: UnixSocket | None = None
     new = tuple.__new__
+    # The five columns between the address and the inode ("00000002 00000000 00010000 0001
+    # 01") take few distinct values: each is parsed once, then found by its text.
+    middles: dict[str, tuple[int, int, int, int, int]] = {}
     for lineno, line in enumerate(lines, 1):
         if lineno == 1:
             # Kernels before 2.2 printed no Inode column (netstat looks for the word).
             has_inode = "Inode" in line
             continue
-        if pending is not None and pending.path is not None and not _UNIX_ROW.match(line):
-            # The kernel writes a path verbatim, so a newline in it continues the row on the
-            # next line (netstat drops the rest and warns; we keep the path whole).
-            pending = pending._replace(path=f"{pending.path}\n{line.rstrip(chr(10))}")
-            continue
-        fields = line.split(None, 7)
         row: UnixSocket | None = None
-        if has_inode and len(fields) >= 7 and fields[0][-1:] == ":":
-            # The common case, inline: a complete row (the slow path below scans as netstat).
-            try:
-                path_text = fields[7].rstrip("\n") if len(fields) == 8 else None
-                row = new(
-                    UnixSocket,
-                    (int(fields[0][:-1], 16), int(fields[1], 16), int(fields[2], 16),
-                     int(fields[3], 16), int(fields[4], 16), int(fields[5], 16), int(fields[6]),
-                     path_text or None),
-                )  # fmt: skip
-            except ValueError:
-                row = None
+        # The common case, inline: the kernel's "%pK: %08X %08X %08X %04X %02X %5lu path"
+        # with a 64-bit address. Anything else takes the general path below.
+        if has_inode and line[16:18] == ": " and line[52:53] == " " and line[:16].isalnum():
+            middle = middles.get(line[18:52])
+            if middle is None:
+                middle = _unix_middle(line[18:52])
+                if middle is not None:
+                    middles[line[18:52]] = middle
+            rest = line[53:].split(None, 1)
+            if middle is not None and rest:
+                try:
+                    row = new(UnixSocket, (
+                        int(line[:16], 16), *middle, int(rest[0]),
+                        rest[1].rstrip("\n") or None if len(rest) == 2 else None,
+                    ))  # fmt: skip
+                except ValueError:
+                    row = None
         if row is None:
-            row = _unix_row(line, previous, has_inode)
-        if row is None:
-            on_error(ParseError(path, lineno, line.rstrip("\n")))
-            continue
-        previous = [row.num, row.ref_count, row.protocol, row.flags, row.type, row.state,
-                    previous[6] if row.inode is None else row.inode]  # fmt: skip
+            if pending is not None and pending.path is not None and not _UNIX_ROW.match(line):
+                # The kernel writes a path verbatim, so a newline in it continues the row on
+                # the next line (netstat drops the rest and warns; we keep the path whole).
+                pending = pending._replace(path=f"{pending.path}\n{line.rstrip(chr(10))}")
+                continue
+            row = _unix_general(line, has_inode)
+            if row is None:
+                if last is not None and last.inode is not None:
+                    carry = last.inode
+                previous = [0] * 7 if last is None else [*last[:6], carry]
+                row = _unix_row(line, previous, has_inode)
+            if row is None:
+                on_error(ParseError(path, lineno, line.rstrip("\n")))
+                continue
+        last = row
         if pending is not None:
             yield pending
         pending = row
     if pending is not None:
         yield pending
+
+
+def _unix_middle(text: str) -> tuple[int, int, int, int, int] | None:
+    """RefCount, Protocol, Flags, Type and St from their columns' text (``None`` if not
+    exactly five hex numbers)."""
+    fields = text.split()
+    if len(fields) != 5:
+        return None
+    try:
+        ref_count, protocol, flags, type_, state = (int(field, 16) for field in fields)
+    except ValueError:
+        return None
+    return ref_count, protocol, flags, type_, state
+
+
+def _unix_general(line: str, has_inode: bool) -> UnixSocket | None:
+    """A complete row in any layout (``None`` if it is not one: netstat's scan decides)."""
+    fields = line.split(None, 7)
+    if not (has_inode and len(fields) >= 7 and fields[0][-1:] == ":"):
+        return None
+    try:
+        return UnixSocket(
+            int(fields[0][:-1], 16), int(fields[1], 16), int(fields[2], 16), int(fields[3], 16),
+            int(fields[4], 16), int(fields[5], 16), int(fields[6]),
+            (fields[7].rstrip("\n") if len(fields) == 8 else None) or None,
+        )  # fmt: skip
+    except ValueError:
+        return None
 
 
 # The start of a /proc/net/unix row: the socket's kernel address and a colon.

@@ -75,6 +75,43 @@ def test_unix_rows_paths_and_flags() -> None:
     assert by_inode[2003].path is None
 
 
+UNIX_HEADER = "Num       RefCount Protocol Flags    Type St Inode Path\n"
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        # The kernel's layout (the fast path): padded inode, path, abstract name, no path.
+        (
+            "00000000ea871243: 00000003 00000000 00000000 0001 03   123\n",
+            (0xEA871243, 3, 0, 0, 1, 3, 123, None),
+        ),
+        (
+            "0000000000000000: 00000002 00000000 00010000 0001 01 71729 /run/a b\n",
+            (0, 2, 0, 0x10000, 1, 1, 71729, "/run/a b"),
+        ),
+        (
+            "0000000000000000: 00000002 00000000 00010000 0005 01 71729 @x\n",
+            (0, 2, 0, 0x10000, 5, 1, 71729, "@x"),
+        ),
+        # Other layouts (the general path): a 32-bit address, wider or odd columns.
+        (
+            "c1a2b3c4: 00000002 00000000 00010000 0001 01 17 /p\n",
+            (0xC1A2B3C4, 2, 0, 0x10000, 1, 1, 17, "/p"),
+        ),
+        ("0000000000000000: 0000000002 00000000 00000000 0002 01 9\n", (0, 2, 0, 0, 2, 1, 9, None)),
+        ("000000000000zz00: 00000002 00000000 00000000 0001 01 9\n", None),  # bogus
+    ],
+)
+def test_unix_rows_in_every_layout(
+    line: str, expected: tuple[int, int, int, int, int, int, int, str | None] | None
+) -> None:
+    errors: list[ParseError] = []
+    rows = list(parse_unix_lines([UNIX_HEADER, line], "unix", errors.append))
+    assert [tuple(r) for r in rows] == ([expected] if expected else [])
+    assert len(errors) == (0 if expected else 1)
+
+
 def test_unix_header_without_inode_column() -> None:
     rows = list(
         parse_unix_lines(
