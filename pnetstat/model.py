@@ -13,6 +13,7 @@ something we do not know).
 # No "from __future__ import annotations" here: typing.NamedTuple would compile every
 # string annotation at import (about 7 ms of start-up for these classes).
 import enum
+from collections.abc import Callable
 from ipaddress import IPv4Address, IPv6Address
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -206,10 +207,16 @@ class OwnerMap(NamedTuple):
     denied: bool = False
     proc_unreadable: bool = False
     euid: int = 0
+    # A lazy map's unfinished walk (``read_owners(lazy=True)``): called with an inode not
+    # found yet, it walks on until the inode is found or every pid is read. None: complete.
+    walk: Callable[[int], None] | None = None
 
     def first(self, inode: int) -> Owner | None:
         """The owner netstat shows: the first process found holding ``inode``."""
         found = self.owners.get(inode)
+        if found is None and self.walk is not None:
+            self.walk(inode)
+            found = self.owners.get(inode)
         return found[0] if found else None
 
 

@@ -53,47 +53,86 @@ def read_argv0(proc: ProcFS, pid: int) -> str:
     return raw.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
 
 
-def read_owners(proc: ProcFS, wanted: Collection[int] | None = None) -> OwnerMap:
+def read_owners(
+    proc: ProcFS, wanted: Collection[int] | None = None, *, lazy: bool = False
+) -> OwnerMap:
     """Walk /proc/[pid]/fd once and map socket inodes to the processes holding them.
 
     With ``wanted``, the walk stops as soon as every wanted inode has an owner (the first
     owner is all netstat shows, so stopping early changes nothing it prints).
+
+    With ``lazy``, the walk goes only as far as the lookups need: ``OwnerMap.first(inode)``
+    walks on, pid after pid, until ``inode`` turns up, so a listing stops the walk at the
+    last owner it shows. ``owners`` then holds what was found so far (every holder in
+    ascending pid order up to the walk's position). Every fd directory is first opened, which
+    is cheap, to learn whether any is refused (netstat's notes, printed before the rows,
+    depend on it); if one is, the walk is done at once as without ``lazy``.
     """
     try:
         names = os.listdir(proc.root)
     except OSError:
         return OwnerMap({}, denied=True, proc_unreadable=True, euid=os.geteuid())
     pids = sorted(int(name) for name in names if name.isdigit())
-    owners: dict[int, list[Owner]] = {}
+    found: dict[int, tuple[Owner, ...]] = {}
+    if lazy and not any(_refused(proc, pid) for pid in pids):
+        return OwnerMap(found, euid=os.geteuid(), walk=_Walk(proc, pids, found))
     missing = set(wanted) if wanted is not None else None
     denied = False
     for pid in pids:
-        fd_dir = proc.path(f"{pid}/fd")
-        try:
-            fds = os.listdir(fd_dir)
-        except OSError as exc:
-            # A process that exited is simply gone; only a refusal changes netstat's notes.
-            denied = denied or exc.errno == errno.EACCES
+        inodes = _scan(proc, pid, found)
+        if inodes is None:
+            denied = True
+        elif missing is not None:
+            missing.difference_update(inodes)
+            if not missing:
+                break
+    return OwnerMap(found, denied=denied, euid=os.geteuid())
+
+
+def _refused(proc: ProcFS, pid: int) -> bool:
+    """Whether the fd directory of ``pid`` may not be read (a vanished process may)."""
+    try:
+        os.close(os.open(proc.path(f"{pid}/fd"), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC))
+    except OSError as exc:
+        return exc.errno == errno.EACCES
+    return False
+
+
+def _scan(proc: ProcFS, pid: int, found: dict[int, tuple[Owner, ...]]) -> list[int] | None:
+    """Add the sockets ``pid`` holds to ``found``; their inodes, or ``None`` if refused."""
+    fd_dir = proc.path(f"{pid}/fd")
+    try:
+        fds = os.listdir(fd_dir)
+    except OSError as exc:
+        # A process that exited is simply gone; only a refusal changes netstat's notes.
+        return None if exc.errno == errno.EACCES else []
+    argv0: str | None = None
+    inodes: list[int] = []
+    for fd in fds:
+        if not fd[:1].isdigit():
             continue
-        argv0: str | None = None
-        for fd in fds:
-            if not fd[:1].isdigit():
-                continue
-            try:
-                inode = parse_socket_link(os.readlink(f"{fd_dir}/{fd}"))
-            except OSError:
-                continue
-            if inode is None:
-                continue
-            if argv0 is None:
-                argv0 = read_argv0(proc, pid)
-            owners.setdefault(inode, []).append(Owner(pid, int(fd) if fd.isdigit() else -1, argv0))
-            if missing is not None:
-                missing.discard(inode)
-        if missing is not None and not missing:
-            break
-    return OwnerMap(
-        {inode: tuple(found) for inode, found in owners.items()},
-        denied=denied,
-        euid=os.geteuid(),
-    )
+        try:
+            inode = parse_socket_link(os.readlink(f"{fd_dir}/{fd}"))
+        except OSError:
+            continue
+        if inode is None:
+            continue
+        if argv0 is None:
+            argv0 = read_argv0(proc, pid)
+        owner = Owner(pid, int(fd) if fd.isdigit() else -1, argv0)
+        found[inode] = (*found.get(inode, ()), owner)
+        inodes.append(inode)
+    return inodes
+
+
+class _Walk:
+    """The rest of a lazy walk: each call goes on until an inode is found or pids run out."""
+
+    def __init__(self, proc: ProcFS, pids: list[int], found: dict[int, tuple[Owner, ...]]):
+        self.proc, self.pids, self.found = proc, iter(pids), found
+
+    def __call__(self, inode: int) -> None:
+        for pid in self.pids:
+            _scan(self.proc, pid, self.found)
+            if inode in self.found:
+                return

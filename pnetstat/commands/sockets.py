@@ -184,7 +184,7 @@ def _list(options: Options, context: Context, sink: _Sink) -> Command:
     owners: OwnerMap | None = None
     if not explicit or options.inet_selected:
         if options.programs:
-            owners = read_owners(context.proc)
+            owners = read_owners(context.proc, lazy=isinstance(sink, _TextSink))
             yield from owner_notes(owners)
         for line in sink.inet_header(options):
             yield 1, line
@@ -210,7 +210,7 @@ def _list(options: Options, context: Context, sink: _Sink) -> Command:
             return status
     if not explicit or options.unix:
         if options.programs and owners is None:
-            owners = read_owners(context.proc)
+            owners = read_owners(context.proc, lazy=isinstance(sink, _TextSink))
             yield from owner_notes(owners)
         status = yield from _unix(options, context, owners, sink)
         if status:

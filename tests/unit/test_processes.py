@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
+from pnetstat import processes
 from pnetstat.processes import read_owners
 from pnetstat.procfs import ProcFS
 
@@ -56,3 +59,30 @@ def test_fixture_tree_with_live_ns_pids() -> None:
 def test_unreadable_proc_root(tmp_path: Path) -> None:
     owners = read_owners(ProcFS(tmp_path / "missing"))
     assert owners.proc_unreadable and not owners.owners
+
+
+def test_a_lazy_map_walks_only_as_far_as_its_lookups(tmp_path: Path) -> None:
+    _fake(tmp_path, 10, b"a\0", {3: "socket:[111]"})
+    _fake(tmp_path, 20, b"b\0", {3: "socket:[111]", 4: "socket:[222]"})
+    _fake(tmp_path, 30, b"c\0", {5: "socket:[333]"})
+    eager = read_owners(ProcFS(tmp_path))
+    lazy = read_owners(ProcFS(tmp_path), lazy=True)
+    assert lazy.walk is not None and lazy.owners == {} and not lazy.denied
+    first = lazy.first(111)
+    assert first is not None and (first.pid, first.fd) == (10, 3)
+    assert set(lazy.owners) == {111}  # pid 20 and 30 not read yet
+    assert lazy.first(222) == eager.first(222) and 333 not in lazy.owners
+    assert lazy.first(999) is None  # not held by anyone: the walk goes to the end
+    assert lazy.owners == eager.owners  # and then has found everything, in the same order
+    assert all(lazy.first(inode) == eager.first(inode) for inode in (111, 222, 333))
+
+
+def test_a_lazy_map_walks_at_once_if_a_process_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # netstat's notes come before the rows and depend on what the whole walk saw.
+    _fake(tmp_path, 10, b"a\0", {3: "socket:[111]"})
+    _fake(tmp_path, 20, b"b\0", {4: "socket:[222]"})
+    monkeypatch.setattr(processes, "_refused", lambda proc, pid: pid == 20)
+    owners = read_owners(ProcFS(tmp_path), lazy=True)
+    assert owners.walk is None and set(owners.owners) == {111, 222}
