@@ -3,7 +3,8 @@
 The walk goes through the pids in ascending order (the order /proc lists them), keeps every
 holder of each socket inode in that order (netstat shows the first), skips processes and fds
 that vanish while it reads, and records EACCES on an fd directory, because netstat prints a
-note when it could not see every process.
+note when it could not see every process. A text listing walks lazily (only as far as its
+rows need); the links of a process with thousands of fds are read on two threads.
 """
 
 from __future__ import annotations
@@ -108,13 +109,8 @@ def _scan(proc: ProcFS, pid: int, found: dict[int, tuple[Owner, ...]]) -> list[i
         return None if exc.errno == errno.EACCES else []
     argv0: str | None = None
     inodes: list[int] = []
-    for fd in fds:
-        if not fd[:1].isdigit():
-            continue
-        try:
-            inode = parse_socket_link(os.readlink(f"{fd_dir}/{fd}"))
-        except OSError:
-            continue
+    for fd, target in zip(fds, _targets(fd_dir, fds), strict=True):
+        inode = parse_socket_link(target) if target is not None else None
         if inode is None:
             continue
         if argv0 is None:
@@ -123,6 +119,43 @@ def _scan(proc: ProcFS, pid: int, found: dict[int, tuple[Owner, ...]]) -> list[i
         found[inode] = (*found.get(inode, ()), owner)
         inodes.append(inode)
     return inodes
+
+
+# readlink on /proc/PID/fd/N is kernel work (it builds "socket:[N]") done without the GIL:
+# for a process with many fds, a second thread reads half of the links meanwhile. Measured
+# here, 10k socket fds: 6.6 us a link in one thread, 4.1 us in two.
+_SPLIT = 2048
+
+
+def _targets(fd_dir: str, fds: list[str]) -> list[str | None]:
+    """The link target of each fd (``None`` for a name that is no fd or a vanished fd)."""
+    if len(fds) < _SPLIT:
+        return _read_links(fd_dir, fds)
+    import threading
+
+    half = len(fds) // 2
+    later: list[list[str | None]] = []
+    helper = threading.Thread(
+        target=lambda: later.append(_read_links(fd_dir, fds[half:])), name="pnetstat-readlink"
+    )
+    helper.start()
+    first = _read_links(fd_dir, fds[:half])
+    helper.join()
+    return first + (later[0] if later else [None] * (len(fds) - half))
+
+
+def _read_links(fd_dir: str, fds: list[str]) -> list[str | None]:
+    targets: list[str | None] = []
+    append, readlink = targets.append, os.readlink
+    for fd in fds:
+        if not fd[:1].isdigit():
+            append(None)
+            continue
+        try:
+            append(readlink(f"{fd_dir}/{fd}"))
+        except OSError:
+            append(None)
+    return targets
 
 
 class _Walk:

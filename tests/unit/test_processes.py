@@ -86,3 +86,16 @@ def test_a_lazy_map_walks_at_once_if_a_process_is_refused(
     monkeypatch.setattr(processes, "_refused", lambda proc, pid: pid == 20)
     owners = read_owners(ProcFS(tmp_path), lazy=True)
     assert owners.walk is None and set(owners.owners) == {111, 222}
+
+
+def test_links_read_on_two_threads_keep_the_walks_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    links = {fd: f"socket:[{1000 + fd % 7}]" for fd in range(3, 40)}
+    links[20] = "pipe:[5]"
+    _fake(tmp_path, 10, b"many\0", links)
+    _fake(tmp_path, 11, b"other\0", {3: "socket:[1003]"})
+    one_thread = read_owners(ProcFS(tmp_path))
+    monkeypatch.setattr(processes, "_SPLIT", 4)  # every fd directory read in two halves
+    two_threads = read_owners(ProcFS(tmp_path))
+    assert two_threads == one_thread and len(one_thread.owners[1003]) == 7
