@@ -214,7 +214,7 @@ class OwnerMap(NamedTuple):
     def first(self, inode: int) -> Owner | None:
         """The owner netstat shows: the first process found holding ``inode``."""
         found = self.owners.get(inode)
-        if found is None and self.walk is not None:
+        if found is None and inode and self.walk is not None:  # no fd holds inode 0
             self.walk(inode)
             found = self.owners.get(inode)
         return found[0] if found else None

@@ -72,6 +72,7 @@ def test_a_lazy_map_walks_only_as_far_as_its_lookups(tmp_path: Path) -> None:
     assert first is not None and (first.pid, first.fd) == (10, 3)
     assert set(lazy.owners) == {111}  # pid 20 and 30 not read yet
     assert lazy.first(222) == eager.first(222) and 333 not in lazy.owners
+    assert lazy.first(0) is None and 333 not in lazy.owners  # TIME_WAIT rows: no walk
     assert lazy.first(999) is None  # not held by anyone: the walk goes to the end
     assert lazy.owners == eager.owners  # and then has found everything, in the same order
     assert all(lazy.first(inode) == eager.first(inode) for inode in (111, 222, 333))
