@@ -376,12 +376,10 @@ def parse_unix_lines(
                 # the next line (netstat drops the rest and warns; we keep the path whole).
                 pending = pending._replace(path=f"{pending.path}\n{line.rstrip(chr(10))}")
                 continue
-            row = _unix_general(line, has_inode)
-            if row is None:
-                if last is not None and last.inode is not None:
-                    carry = last.inode
-                previous = [0] * 7 if last is None else [*last[:6], carry]
-                row = _unix_row(line, previous, has_inode)
+            if last is not None and last.inode is not None:
+                carry = last.inode
+            previous = [0] * 7 if last is None else [*last[:6], carry]
+            row = _unix_row(line, previous, has_inode)
             if row is None:
                 on_error(ParseError(path, lineno, line.rstrip("\n")))
                 continue
@@ -404,21 +402,6 @@ def _unix_middle(text: str) -> tuple[int, int, int, int, int] | None:
     except ValueError:
         return None
     return ref_count, protocol, flags, type_, state
-
-
-def _unix_general(line: str, has_inode: bool) -> UnixSocket | None:
-    """A complete row in any layout (``None`` if it is not one: netstat's scan decides)."""
-    fields = line.split(None, 7)
-    if not (has_inode and len(fields) >= 7 and fields[0][-1:] == ":"):
-        return None
-    try:
-        return UnixSocket(
-            int(fields[0][:-1], 16), int(fields[1], 16), int(fields[2], 16), int(fields[3], 16),
-            int(fields[4], 16), int(fields[5], 16), int(fields[6]),
-            (fields[7].rstrip("\n") if len(fields) == 8 else None) or None,
-        )  # fmt: skip
-    except ValueError:
-        return None
 
 
 # The start of a /proc/net/unix row: the socket's kernel address and a colon.

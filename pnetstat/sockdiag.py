@@ -348,6 +348,7 @@ class _InetDecoder:
         family: Family,
         on_error: ErrorHandler,
         others: list[bytearray] | None = None,
+        answer: int = SOCK_DIAG_BY_FAMILY,
     ) -> None:
         self.protocol, self.family, self.on_error = protocol, family, on_error
         # Messages of the other family (a dump of both) are set aside here, in chunks the
@@ -355,7 +356,7 @@ class _InetDecoder:
         self.others = others
         # A socket's message type is the request's: SOCK_DIAG_BY_FAMILY, or TCPDIAG_GETSOCK
         # for the old request that dumps both families.
-        self.answer = SOCK_DIAG_BY_FAMILY if others is None else TCPDIAG_GETSOCK
+        self.answer = answer
         self.make = IPv6Address if family == Family.INET6 else IPv4Address
         self.cache: dict[bytes, IPAddress] = {}
         self.seen: set[int] = set()
@@ -459,16 +460,16 @@ def read_tcp_sockets_diag_both(
     ``NetlinkError`` at call time as ``read_inet_sockets_diag`` does.
     """
     others: list[bytearray] = []
-    decoder = _InetDecoder(Protocol.TCP, Family.INET, on_error, others)
+    decoder = _InetDecoder(Protocol.TCP, Family.INET, on_error, others, TCPDIAG_GETSOCK)
     inet = _checked(dump_tcp(states), lambda d: _parse(d, decoder))
 
     def inet6() -> Iterator[InetSocket]:
         for _ in inet:  # the rest of the dump, for its IPv6 messages
             pass
-        later = _InetDecoder(Protocol.TCP, Family.INET6, on_error)
-        later.answer = TCPDIAG_GETSOCK
-        while others:
-            yield from later.decode(others.pop(0))[0]
+        later = _InetDecoder(Protocol.TCP, Family.INET6, on_error, answer=TCPDIAG_GETSOCK)
+        others.reverse()
+        while others:  # each chunk freed once decoded
+            yield from later.decode(others.pop())[0]
 
     return inet, inet6()
 

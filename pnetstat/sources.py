@@ -71,13 +71,12 @@ def inet_tables(
     kernel's TCP hash serves both (``read_tcp_sockets_diag_both``); if the kernel refuses
     that request, each family is read on its own as ``read_inet`` would.
     """
-    tables: list[tuple[Family, Table]] = [
-        (family, partial(read_inet, proc, source, protocol, family, on_error))
-        for family in families
-    ]
     both = Family.INET in families and Family.INET6 in families
     if protocol is not Protocol.TCP or not both or not _netlink_wanted(proc, source, protocol):
-        return tables
+        return [
+            (family, partial(read_inet, proc, source, protocol, family, on_error))
+            for family in families
+        ]
     later: list[Iterator[InetSocket]] = []
 
     def inet() -> Iterator[InetSocket]:
