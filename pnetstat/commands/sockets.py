@@ -266,32 +266,52 @@ def _inet(
             yield 2, f"{exc.path}: {exc.strerror}\n"
             return 255
         except NetlinkError as exc:
-            yield 2, f"pnetstat: netlink sock_diag refused the {protocol.value} dump: {exc}\n"
+            yield _refused(protocol, exc)
             return 1
-        yield from _with_warnings(
-            sink.inet_rows(rows, options, context.resolver, owners), warnings, word
-        )
+        try:
+            yield from _with_warnings(
+                sink.inet_rows(rows, options, context.resolver, owners), warnings, word
+            )
+        except NetlinkError as exc:  # the dump failed after its first datagram
+            yield _refused(protocol, exc)
+            return 1
     return status
+
+
+def _refused(protocol: Protocol, exc: NetlinkError) -> tuple[int, str]:
+    return 2, f"pnetstat: netlink sock_diag refused the {protocol.value} dump: {exc}\n"
 
 
 def _with_warnings(
     lines: Iterator[str], warnings: list[ParseError], word: str
 ) -> Iterator[tuple[int, str]]:
-    """Pass rows on in chunks, with netstat's bogus-line warnings before the rows after them."""
+    """Pass rows on in chunks, with netstat's bogus-line warnings before the rows after them.
+
+    If reading fails part way (a netlink dump that breaks off), the rows before the failure
+    are passed on before it is raised.
+    """
     chunk: list[str] = []
     append, size = chunk.append, chunk.__len__  # once per row: bound methods, no lookups
-    for line in lines:
-        if warnings:
-            if chunk:
+    try:
+        for line in lines:
+            if warnings:
+                if chunk:
+                    yield 1, "".join(chunk)
+                    chunk.clear()
+                for _ in warnings:
+                    yield 2, f"warning, got bogus {word} line.\n"
+                warnings.clear()
+            append(line)
+            if size() >= _CHUNK:
                 yield 1, "".join(chunk)
                 chunk.clear()
-            for _ in warnings:
-                yield 2, f"warning, got bogus {word} line.\n"
-            warnings.clear()
-        append(line)
-        if size() >= _CHUNK:
-            yield 1, "".join(chunk)
-            chunk.clear()
+    except Exception:
+        yield from _rest(chunk, warnings, word)
+        raise
+    yield from _rest(chunk, warnings, word)
+
+
+def _rest(chunk: list[str], warnings: list[ParseError], word: str) -> Iterator[tuple[int, str]]:
     if chunk:
         yield 1, "".join(chunk)
     for _ in warnings:

@@ -564,3 +564,21 @@ def test_the_reader_threads_failures_reach_the_caller(end: bytes | OSError, code
         next(answer)
     assert caught.value.errno == code
     assert sock.closed.wait(5)
+
+
+def test_a_dump_that_breaks_off_shows_the_rows_before_it_then_the_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from io import StringIO
+
+    from pnetstat.cli import main
+
+    answer = [old(inet(inode=i, cookie=i, dport=9)) for i in range(1, 4)] + [done(-errno.EIO)]
+    monkeypatch.setattr(sd, "dump_tcp", lambda states, **_: iter(answer))
+    out, err = StringIO(), StringIO()
+    assert main(["-tn", "--source=netlink"], stdout=out, stderr=err) == 1
+    assert out.getvalue().count("\ntcp ") == 3  # the rows of the datagrams before the error
+    assert (
+        err.getvalue()
+        == "pnetstat: netlink sock_diag refused the tcp dump: sock_diag: EIO (dump)\n"
+    )
