@@ -39,7 +39,7 @@ from .procfs import ErrorHandler, ignore_errors
 
 __all__ = [
     "INET_DIAG_MSG", "INET_DIAG_REQ", "INET_DIAG_REQ_V2", "NLATTR", "NLMSGHDR", "UNIX_DIAG_MSG",
-    "UNIX_DIAG_REQ", "Layout", "dump_inet", "dump_tcp", "dump_unix", "inet_request",
+    "UNIX_DIAG_REQ", "Layout", "TcpDump", "dump_inet", "dump_tcp", "dump_unix", "inet_request",
     "parse_inet_diag", "parse_unix_diag", "read_inet_sockets_diag", "read_tcp_sockets_diag_both",
     "read_unix_sockets_diag", "tcp_request", "unix_request",
 ]  # fmt: skip
@@ -185,9 +185,12 @@ def dump_inet(
     return _dump(inet_request(protocol, family, states))
 
 
-def dump_tcp(states: int = _ALL_STATES) -> Iterator[memoryview]:
-    """Send the dump request for TCP of both families (``tcp_request``), as dump_inet."""
-    return _dump(tcp_request(states))
+def dump_tcp(states: int = _ALL_STATES, *, ahead: bool = True) -> Iterator[memoryview]:
+    """Send the dump request for TCP of both families (``tcp_request``), as dump_inet.
+
+    Without ``ahead``, every datagram is received in the caller's thread, when asked for.
+    """
+    return _dump(tcp_request(states), ahead)
 
 
 def dump_unix(show: int = _SHOW) -> Iterator[memoryview]:
@@ -200,18 +203,19 @@ def _netlink_error(exc: OSError) -> NetlinkError:
     return NetlinkError(f"sock_diag: {exc.strerror or errno.errorcode.get(code, code)}", code)
 
 
-def _dump(request: bytes) -> Iterator[memoryview]:
+def _dump(request: bytes, ahead: bool = True) -> Iterator[memoryview]:
     try:
         sock = _socket.socket(_socket.AF_NETLINK, _socket.SOCK_DGRAM | _socket.SOCK_CLOEXEC,
                               NETLINK_SOCK_DIAG)  # fmt: skip
     except OSError as exc:
         raise _netlink_error(exc) from None
-    return _datagrams(sock, request)
+    return _datagrams(sock, request, ahead)
 
 
-def _datagrams(sock: _socket.socket, request: bytes) -> Iterator[memoryview]:
-    """The answer, received on a thread (``readahead``) while the caller decodes: the kernel
-    builds each next datagram of a dump inside the ``recv`` that takes the previous one."""
+def _datagrams(sock: _socket.socket, request: bytes, ahead: bool = True) -> Iterator[memoryview]:
+    """The answer, received on a thread (``readahead``) while the caller decodes, if
+    ``ahead``: the kernel builds each next datagram of a dump inside the ``recv`` that takes
+    the previous one."""
     buffer = bytearray(_RECV_BUFFER)
     view = memoryview(buffer)
     unsent = [request]
@@ -233,6 +237,12 @@ def _datagrams(sock: _socket.socket, request: bytes) -> Iterator[memoryview]:
         first = receive()
         yield memoryview(first)
         if _last(first):
+            return
+        if not ahead:
+            datagram = first
+            while not _last(datagram):
+                datagram = receive()
+                yield memoryview(datagram)
             return
         from .readahead import read_ahead
 
@@ -459,32 +469,101 @@ def read_tcp_sockets_diag_both(
     iterator is read (which first finishes the first, if its reader stopped early). Raises
     ``NetlinkError`` at call time as ``read_inet_sockets_diag`` does.
     """
-    others: list[bytearray] = []
-    decoder = _InetDecoder(Protocol.TCP, Family.INET, on_error, others, TCPDIAG_GETSOCK)
-    inet = _checked(dump_tcp(states), lambda d: _parse(d, decoder))
+    dump = TcpDump(states=states, on_error=on_error)
+    inet = _parse(dump.datagrams, dump.decoder)
 
     def inet6() -> Iterator[InetSocket]:
         for _ in inet:  # the rest of the dump, for its IPv6 messages
             pass
-        later = _InetDecoder(Protocol.TCP, Family.INET6, on_error, answer=TCPDIAG_GETSOCK)
-        others.reverse()
-        while others:  # each chunk freed once decoded
-            yield from later.decode(others.pop())[0]
+        yield from dump.inet6()
 
     return inet, inet6()
 
 
-def _checked(
-    datagrams: Iterator[memoryview], parse: Callable[[Iterable[Datagram]], Iterator[_Row]]
-) -> Iterator[_Row]:
-    """``parse(datagrams)``, after raising a refusal that is the whole first answer."""
+class TcpDump:
+    """One dump of TCP for both families, taken datagram by datagram.
+
+    ``datagrams`` is the answer. Decoded in order by ``decoder`` (``rows``), each gives its
+    IPv4 rows and sets its IPv6 messages aside for ``inet6``. A caller that shares the
+    decoding with another process (``fanout``) decodes a datagram there with ``batch``, on
+    its own, and hands the outcome to ``merge``, which keeps the dump's state as ``rows``
+    would have, or says that the datagram must be decoded by ``rows`` after all.
+
+    Raises ``NetlinkError`` at construction if the kernel refuses the request. Without
+    ``ahead`` the datagrams are received in the caller's thread, when asked for.
+    """
+
+    def __init__(
+        self,
+        *,
+        states: int = _ALL_STATES,
+        on_error: ErrorHandler = ignore_errors,
+        ahead: bool = True,
+    ) -> None:
+        self.on_error = on_error
+        self.others: list[bytearray] = []
+        self.decoder = _InetDecoder(
+            Protocol.TCP, Family.INET, on_error, self.others, TCPDIAG_GETSOCK
+        )
+        self._alone = _InetDecoder(Protocol.TCP, Family.INET, on_error, [], TCPDIAG_GETSOCK)
+        self.datagrams = _refusal_raised(dump_tcp(states, ahead=ahead))
+
+    def rows(self, datagram: Datagram) -> list[InetSocket]:
+        """The IPv4 rows of the next datagram in order (its IPv6 messages set aside)."""
+        return self.decoder.decode(datagram)[0]
+
+    def batch(self, datagram: Datagram) -> tuple[list[InetSocket], set[int], list[bytearray]]:
+        """A datagram decoded without the ones before it: its IPv4 rows, their cookies and
+        its IPv6 messages. Raises ``ValueError`` if any of its messages is malformed (then
+        ``rows`` must decode it, to report them in their place)."""
+        alone, errors = self._alone, list[ParseError]()
+        alone.seen, alone.others, alone.on_error = set(), [], errors.append
+        rows = alone.decode(datagram)[0]
+        if errors:
+            raise ValueError("a malformed message")
+        return rows, alone.seen, alone.others
+
+    def merge(self, cookies: set[int], others: Iterable[bytes], count: int) -> bool:
+        """Take the outcome of ``batch`` for the next datagram into the dump's state.
+
+        False, and nothing taken, when one of its sockets was in an earlier datagram (a
+        dump that resumed by position while sockets came and went): ``rows`` then decodes
+        it, to show each socket once, where it came first.
+        """
+        decoder = self.decoder
+        if not decoder.seen.isdisjoint(cookies):
+            return False
+        decoder.seen |= cookies
+        decoder.count += count
+        self.others.extend(map(bytearray, others))
+        return True
+
+    def inet6(self) -> Iterator[InetSocket]:
+        """The IPv6 rows set aside, once every datagram was decoded; each chunk freed once
+        decoded."""
+        later = _InetDecoder(Protocol.TCP, Family.INET6, self.on_error, answer=TCPDIAG_GETSOCK)
+        others = self.others
+        others.reverse()
+        while others:
+            yield from later.decode(others.pop())[0]
+
+
+def _refusal_raised(datagrams: Iterator[memoryview]) -> Iterator[memoryview]:
+    """``datagrams``, after raising a refusal that is the whole first answer."""
     first = next(datagrams, None)
     if first is None:
         return iter(())
     length, kind = _short(first, 0)
     if kind in (NLMSG_DONE, NLMSG_ERROR) and length >= NLMSGHDR.struct.size:
         _control(first, 0, length, kind)
-    return parse(chain((first,), datagrams))
+    return chain((first,), datagrams)
+
+
+def _checked(
+    datagrams: Iterator[memoryview], parse: Callable[[Iterable[Datagram]], Iterator[_Row]]
+) -> Iterator[_Row]:
+    """``parse(datagrams)``, after raising a refusal that is the whole first answer."""
+    return parse(_refusal_raised(datagrams))
 
 
 # ------------------------------------------------------------------------------- UNIX

@@ -17,12 +17,16 @@ hash, every namespace's sockets, whatever it returns; on an idle host that walk 
 import os
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
+from typing import TYPE_CHECKING
 
 from .errors import NetlinkError
 from .model import Family, InetSocket, Protocol, UnixSocket
 from .procfs import ErrorHandler, ProcFS, read_inet_sockets, read_unix_sockets
 
-__all__ = ["SOURCES", "inet_tables", "read_inet", "read_unix"]
+if TYPE_CHECKING:
+    from .sockdiag import TcpDump
+
+__all__ = ["SOURCES", "inet_tables", "read_inet", "read_unix", "tcp_dump"]
 
 SOURCES = ("auto", "netlink", "proc")
 _NETLINK_TABLES = (Protocol.TCP, Protocol.UDP, Protocol.UDPLITE)
@@ -93,6 +97,24 @@ def inet_tables(
         return later.pop() if later else read_inet(proc, source, protocol, Family.INET6, on_error)
 
     return [(family, inet if family is Family.INET else inet6) for family in families]
+
+
+def tcp_dump(
+    proc: ProcFS, source: str, families: Sequence[Family], on_error: ErrorHandler
+) -> "TcpDump | None":
+    """The single TCP dump of ``inet_tables``, for a caller that takes it datagram by datagram
+    (datagrams received when asked for); None where ``inet_tables`` would not make it (one
+    family, /proc chosen or needed, the request refused), and then ``inet_tables`` applies."""
+    if not (Family.INET in families and Family.INET6 in families):
+        return None
+    if not _netlink_wanted(proc, source, Protocol.TCP):
+        return None
+    from .sockdiag import TcpDump
+
+    try:
+        return TcpDump(on_error=on_error, ahead=False)
+    except NetlinkError:
+        return None
 
 
 def read_unix(proc: ProcFS, source: str, on_error: ErrorHandler) -> Iterator[UnixSocket]:

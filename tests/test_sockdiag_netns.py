@@ -197,3 +197,44 @@ def test_unix_refcount_cannot_see_a_peer_in_another_namespace(populated_ns: NetN
         with background_script(other, client, path):
             done = populated_ns.run([PYTHON, "-c", UNIX_REFS, inode])
     assert json.loads(done.stdout) == [[3], [2]]
+
+
+# Enough connections, in both families, for a TCP dump of well over ``fanout.ordered``'s
+# first eight datagrams: the rest of the listing is shared with a worker process.
+MANY = r"""
+import socket, sys
+held = []
+for family, host, count in ((socket.AF_INET, "127.0.0.1", 1500), (socket.AF_INET6, "::1", 500)):
+    listener = socket.socket(family); listener.bind((host, 0)); listener.listen(4096)
+    held.append(listener)
+    for _ in range(count):
+        held.append(socket.create_connection(listener.getsockname()[:2]))
+        held.append(listener.accept()[0])
+print("ready", flush=True)
+sys.stdin.read()
+"""
+
+COUNT = r"""
+from pnetstat import sockdiag
+print(sum(1 for _ in sockdiag.dump_tcp()))
+"""
+
+
+@pytest.fixture(scope="module")
+def crowded_ns(module_netns: NetNS) -> Iterator[NetNS]:
+    """An empty namespace but for 2,000 connections of ``MANY``, held for the module."""
+    with background_script(module_netns, MANY):
+        yield module_netns
+
+
+def test_the_crowded_dump_takes_many_datagrams(crowded_ns: NetNS) -> None:
+    done = crowded_ns.run([PYTHON, "-c", COUNT])
+    assert int(done.stdout) > 16  # twice the datagrams done before a worker is forked
+
+
+@pytest.mark.parametrize("candidate", [pnetstat_cmd, _netlink], ids=["auto", "netlink"])
+@pytest.mark.parametrize("flags", [["-tan"], ["-tn"], ["-tln"], ["-tanW"], ["-tano"]])
+def test_a_listing_shared_with_a_worker_is_byte_identical(
+    crowded_ns: NetNS, flags: list[str], candidate: Callable[[Sequence[str]], list[str]]
+) -> None:
+    assert_same(compare(crowded_ns, flags, candidate=candidate))

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from ..errors import NetlinkError, ParseError, ProcReadError, Unsupported
 from ..model import Family, InetSocket, OwnerMap, Protocol, UnixSocket
 from ..options import Options
 from ..processes import read_owners
 from ..resolve import Resolver
-from ..sources import inet_tables, read_unix
+from ..sources import inet_tables, read_unix, tcp_dump
 from ..views.sockets import (
     render_inet_header,
     render_inet_rows,
@@ -26,6 +27,9 @@ from ..views.sockets import (
     shown,
 )
 from . import Command, Context, no_support
+
+if TYPE_CHECKING:
+    from ..sockdiag import TcpDump
 
 __all__ = ["list_sockets", "owner_notes"]
 
@@ -250,6 +254,10 @@ def _inet(
         for family, wanted in ((Family.INET, options.inet), (Family.INET6, options.inet6))
         if wanted or not options.explicit
     ]
+    if protocol is Protocol.TCP and _shared_out(options, sink):
+        dump = tcp_dump(context.proc, context.source, families, warnings.append)
+        if dump is not None:
+            return (yield from _tcp_shared(dump, options, context.resolver, warnings))
     tables = inet_tables(context.proc, context.source, protocol, families, warnings.append)
     for family, read in tables:
         try:
@@ -280,6 +288,45 @@ def _inet(
 
 def _refused(protocol: Protocol, exc: NetlinkError) -> tuple[int, str]:
     return 2, f"pnetstat: netlink sock_diag refused the {protocol.value} dump: {exc}\n"
+
+
+def _shared_out(options: Options, sink: _Sink) -> bool:
+    """Whether the TCP rows may be decoded and rendered partly in a second process: text
+    whose lines depend on nothing but their own row. Host names are out (their lookups share
+    one deadline), and so are ``-e`` and ``-p`` (a SYN_RECV row takes its listener's uid)."""
+    return (
+        isinstance(sink, _TextSink)
+        and options.numeric_hosts
+        and not (options.extend or options.programs)
+    )
+
+
+def _tcp_shared(
+    dump: TcpDump, options: Options, resolver: Resolver, warnings: list[ParseError]
+) -> Command:
+    """The TCP rows of both families from one dump, its datagrams shared with a worker
+    process (``fanout``). A datagram whose outcome there cannot be taken as it is (a socket
+    seen before, a malformed message, an error) is decoded again here, in order."""
+    from ..fanout import Chunk, ordered
+
+    def work(datagram: Chunk) -> tuple[set[int], list[bytearray], int, str]:
+        rows, cookies, others = dump.batch(datagram)
+        return cookies, others, len(rows), "".join(render_inet_rows(rows, options, resolver))
+
+    try:
+        for datagram, outcome in ordered(dump.datagrams, work):
+            if outcome is not None and dump.merge(*outcome[:3]):
+                if outcome[3]:
+                    yield 1, outcome[3]
+                continue
+            rows = dump.rows(datagram)
+            yield from _with_warnings(render_inet_rows(rows, options, resolver), warnings, "tcp")
+        rows6 = dump.inet6()
+        yield from _with_warnings(render_inet_rows(rows6, options, resolver), warnings, "tcp")
+    except NetlinkError as exc:
+        yield _refused(Protocol.TCP, exc)
+        return 1
+    return 0
 
 
 def _with_warnings(

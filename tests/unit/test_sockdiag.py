@@ -293,7 +293,7 @@ def test_one_dump_of_both_families_gives_each_familys_rows(
         old(inet(inode=3, cookie=3, dport=9)) + b"".join(many[:250]),
         b"".join(many[250:]) + old(inet(inode=4, cookie=4)) + done(),
     ]
-    monkeypatch.setattr(sd, "dump_tcp", lambda states: iter(answer))
+    monkeypatch.setattr(sd, "dump_tcp", lambda states, **_: iter(answer))
     inet4, inet6 = sd.read_tcp_sockets_diag_both()
     assert [(r.family, r.sl, r.inode) for r in inet4] == [(V4, 0, 1), (V4, 1, 3), (V4, 2, 4)]
     got = list(inet6)
@@ -301,13 +301,13 @@ def test_one_dump_of_both_families_gives_each_familys_rows(
     assert [r.sl for r in got] == list(range(501)) and {r.family for r in got} == {V6}
     assert got[0].local_address == IPv6Address("fd00:1::5")
     # The IPv6 rows can be asked for first: the IPv4 part of the dump is read (and dropped).
-    monkeypatch.setattr(sd, "dump_tcp", lambda states: iter(answer))
+    monkeypatch.setattr(sd, "dump_tcp", lambda states, **_: iter(answer))
     _, inet6 = sd.read_tcp_sockets_diag_both()
     assert len(list(inet6)) == 501
 
 
 def test_a_refused_old_request_is_raised_at_call_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sd, "dump_tcp", lambda states: iter([error(-errno.EINVAL)]))
+    monkeypatch.setattr(sd, "dump_tcp", lambda states, **_: iter([error(-errno.EINVAL)]))
     with pytest.raises(NetlinkError) as caught:
         sd.read_tcp_sockets_diag_both()
     assert caught.value.errno == errno.EINVAL
@@ -564,6 +564,54 @@ def test_the_reader_threads_failures_reach_the_caller(end: bytes | OSError, code
         next(answer)
     assert caught.value.errno == code
     assert sock.closed.wait(5)
+
+
+# ------------------------------------------------------------- a dump taken datagram by datagram
+
+
+def test_a_dump_decoded_alone_and_merged_keeps_the_state_of_one_in_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    v6 = IPv6Address("fd00:1::5").packed
+    short = header(8, sd.TCPDIAG_GETSOCK) + bytes(8)
+    answer = [
+        old(inet(inode=1, state=10)) + old(inet(family=10, src=v6, inode=2, cookie=2)),
+        old(inet(inode=3, cookie=3, dport=9)) + old(inet(inode=1, state=10)),  # 1 again
+        old(inet(inode=4, cookie=4)) + short,
+        old(inet(family=10, src=v6, inode=5, cookie=5)) + old(inet(inode=6, cookie=6)) + done(),
+    ]
+    asked: list[bool] = []
+    monkeypatch.setattr(sd, "dump_tcp", lambda states, ahead: asked.append(ahead) or iter(answer))
+    errors: list[ParseError] = []
+    dump = sd.TcpDump(on_error=errors.append, ahead=False)
+    assert asked == [False]
+    datagrams = list(dump.datagrams)
+    rows, cookies, others = dump.batch(datagrams[0])
+    assert [r.inode for r in rows] == [1] and cookies == {1} and len(others) == 1
+    assert dump.merge(cookies, [bytes(o) for o in others], len(rows))
+    rows, cookies, others = dump.batch(datagrams[1])  # alone, it cannot know 1 came before
+    assert [r.inode for r in rows] == [3, 1]
+    assert not dump.merge(cookies, others, len(rows))  # so it is decoded in order instead
+    assert [r.inode for r in dump.rows(datagrams[1])] == [3]
+    with pytest.raises(ValueError):
+        dump.batch(datagrams[2])  # a malformed message: reported where it is, by rows()
+    assert not errors
+    assert [r.inode for r in dump.rows(datagrams[2])] == [4] and len(errors) == 1
+    rows, cookies, others = dump.batch(datagrams[3])
+    assert dump.merge(cookies, others, len(rows))
+    assert [r.inode for r in dump.inet6()] == [2, 5]
+    assert dump.decoder.count == 4  # the rows so far, merged or decoded: the next row's sl
+
+
+def test_without_reading_ahead_each_datagram_is_received_when_asked_for() -> None:
+    sock = FakeSocket([inet(inode=1), inet(inode=2, cookie=2), inet(inode=3) + done(), b"no"])
+    threads = set(threading.enumerate())
+    answer = sd._datagrams(sock, b"request", ahead=False)  # type: ignore[arg-type]
+    assert bytes(next(answer)) == inet(inode=1) and sock.received == 1
+    assert bytes(next(answer)) == inet(inode=2, cookie=2) and sock.received == 2
+    assert set(threading.enumerate()) <= threads  # no reader thread
+    assert [bytes(d) for d in answer] == [inet(inode=3) + done()] and sock.received == 3
+    assert sock.closed.is_set()
 
 
 def test_a_dump_that_breaks_off_shows_the_rows_before_it_then_the_error(

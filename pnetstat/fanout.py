@@ -1,0 +1,255 @@
+"""Work on a stream of byte strings shared with one forked worker process, results in order.
+
+A socket listing of 100k+ rows is CPU-bound in one interpreter: decoding and rendering cost a
+few microseconds a row, while the kernel makes the rows in a fraction of that. ``ordered``
+forks one worker after the first few items, hands it items through a socket while it has room,
+does the others itself, and yields every item with its result in the input order.
+
+The result of ``work`` is an optimisation the caller checks, not an answer it must trust:
+``None`` comes back for an item whose work raised (in either process) or whose worker died,
+and the caller then does that item the ordinary way (which raises the error, if there is
+one, at its place in the stream). So ``work`` must return something other than ``None``,
+and its result must survive ``marshal`` (plain containers of str, bytes, int, sets).
+
+Items go down a socket, answers come back up a pipe. The parent never waits to send: the
+bytes it has sent and not yet had answered are kept within the socket's buffer, so they fit
+even while the worker waits for the parent to read an answer. The worker ignores SIGINT (the
+parent handles it) and ends at the end of its input, or when the parent is gone; ``fork``
+is used only when this process has no other thread (a forked child holds only the thread
+that forked).
+"""
+
+import _socket
+import marshal
+import os
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+__all__ = ["Chunk", "ordered"]
+
+_BUFFER = 1 << 19  # send buffer asked for; what the kernel grants is used
+_READ = 1 << 18  # bytes asked for per read of answers
+_HEADER = 4  # bytes of length before each message; an empty message is a failure
+_AHEAD = 64  # items waiting behind an unanswered one before the parent waits for it
+_Entry = list[Any]  # [item, result, settled]
+Chunk = bytes | bytearray | memoryview  # an item (the worker is handed it as bytes)
+
+
+def ordered(
+    items: Iterable[Chunk], work: Callable[[Chunk], Any], *, local: int = 8
+) -> Iterator[tuple[Chunk, Any]]:
+    """``(item, work(item))`` for each item, in order, sharing the work with a worker.
+
+    The first ``local`` items are done here, so a short stream never forks; the worker is
+    forked only if more follow. A result is ``None`` where the work failed.
+    """
+    stream = iter(items)
+    for _ in range(local):
+        item = next(stream, None)
+        if item is None:
+            return
+        yield item, _attempt(work, item)
+    worker = _Worker.start(work)
+    if worker is None:
+        for item in stream:
+            yield item, _attempt(work, item)
+        return
+    finished, error = False, None
+    try:
+        pending: deque[_Entry] = deque()
+        while True:
+            try:
+                item = next(stream)
+            except StopIteration:
+                break
+            except Exception as exc:  # raised after the items before it, as without a worker
+                error = exc
+                break
+            worker.collect(block=len(pending) >= _AHEAD and not pending[0][2])
+            yield from _settled(pending)
+            if worker.room(item):
+                pending.append(worker.send(item))
+            else:
+                pending.append([item, _attempt(work, item), True])
+                yield from _settled(pending)
+        worker.close_input()
+        while pending:
+            if not pending[0][2]:
+                worker.collect(block=True)
+            yield from _settled(pending)
+        finished = True
+    finally:
+        worker.stop(finished)
+    if error is not None:
+        raise error
+
+
+def _attempt(work: Callable[[Chunk], Any], item: Chunk) -> Any:
+    try:
+        return work(item)
+    except Exception:  # the caller does the item again, the ordinary way
+        return None
+
+
+def _settled(pending: deque[_Entry]) -> Iterator[tuple[Chunk, Any]]:
+    while pending and pending[0][2]:
+        item, result, _ = pending.popleft()
+        yield item, result
+
+
+class _Worker:
+    """The parent's end of one forked worker: a socket to it, a pipe back, what it owes."""
+
+    def __init__(self, pid: int, down: _socket.socket, up: int, capacity: int) -> None:
+        self.pid, self.down, self.up = pid, down, up
+        self.budget = capacity  # unanswered bytes the socket can always hold
+        self.owed: deque[_Entry] = deque()
+        self.unanswered = 0
+        self.buffer = bytearray()
+        self.alive = True
+
+    @classmethod
+    def start(cls, work: Callable[[Chunk], Any]) -> "_Worker | None":
+        """Fork a worker for ``work``; None where that cannot be done (then work at home)."""
+        if threading.active_count() > 1:
+            return None
+        try:
+            # Items go down a socket: a send to a dead worker is then an error, not the
+            # SIGPIPE that would end this process (the CLI restores its default action).
+            down, theirs = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_STREAM)
+        except OSError:
+            return None
+        try:
+            down.setsockopt(_socket.SOL_SOCKET, _socket.SO_SNDBUF, _BUFFER)
+            # The kernel doubles what is asked for, for its bookkeeping of each chunk: half
+            # of what it reports is payload that always fits.
+            capacity = down.getsockopt(_socket.SOL_SOCKET, _socket.SO_SNDBUF) // 2
+            up = os.pipe2(os.O_CLOEXEC)
+        except OSError:
+            down.close()
+            theirs.close()
+            return None
+        try:
+            pid = os.fork()
+        except OSError:
+            down.close()
+            theirs.close()
+            _close(*up)
+            return None
+        if pid == 0:  # the worker: never returns
+            down.close()
+            os.close(up[0])
+            _serve(work, theirs.detach(), up[1])
+        theirs.close()
+        os.close(up[1])
+        os.set_blocking(up[0], False)
+        return cls(pid, down, up[0], capacity)
+
+    def room(self, item: Chunk) -> bool:
+        """Whether the worker can take ``item`` without the parent ever waiting to send."""
+        return self.alive and self.unanswered + _HEADER + len(item) <= self.budget
+
+    def send(self, item: Chunk) -> _Entry:
+        """Hand ``item`` over; its entry is settled when the answer comes."""
+        entry: _Entry = [item, None, False]
+        try:
+            self.down.sendall(len(item).to_bytes(_HEADER, "little") + item, _socket.MSG_NOSIGNAL)
+        except OSError:  # the worker is gone: the item is done at home instead
+            self._lost()
+            entry[2] = True
+            return entry
+        self.unanswered += _HEADER + len(item)
+        self.owed.append(entry)
+        return entry
+
+    def collect(self, *, block: bool) -> None:
+        """Take the answers that have arrived; with ``block``, wait for at least one."""
+        while self.owed:
+            try:
+                data = os.read(self.up, _READ)
+            except BlockingIOError:
+                if not block:
+                    return
+                os.set_blocking(self.up, True)
+                try:
+                    data = os.read(self.up, _READ)
+                finally:
+                    os.set_blocking(self.up, False)
+            if not data:  # the worker died: what it owes is done at home
+                self._lost()
+                return
+            self.buffer += data
+            if self._unpack():
+                block = False
+
+    def _unpack(self) -> bool:
+        """Settle the entries whose answers are complete in the buffer; whether any was."""
+        buffer, offset, settled = self.buffer, 0, False
+        while len(buffer) - offset >= _HEADER and self.owed:
+            start = offset + _HEADER
+            size = int.from_bytes(buffer[offset:start], "little")
+            if len(buffer) - start < size:
+                break
+            entry = self.owed.popleft()
+            self.unanswered -= _HEADER + len(entry[0])
+            entry[1] = marshal.loads(buffer[start : start + size]) if size else None
+            entry[2] = settled = True
+            offset = start + size
+        del buffer[:offset]
+        return settled
+
+    def _lost(self) -> None:
+        self.alive = False
+        while self.owed:
+            entry = self.owed.popleft()
+            entry[1], entry[2] = None, True
+
+    def close_input(self) -> None:
+        """No more items: the worker ends after answering what it has."""
+        self.down.close()
+
+    def stop(self, finished: bool) -> None:
+        """Close both ends and reap the worker (killed first if the caller stopped early)."""
+        self.down.close()
+        os.close(self.up)
+        if not finished:
+            try:
+                os.kill(self.pid, 9)
+            except ProcessLookupError:
+                pass
+        os.waitpid(self.pid, 0)
+
+
+def _write_all(fd: int, *parts: bytes) -> None:
+    data = b"".join(parts) if len(parts) > 1 else parts[0]
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _close(*fds: int) -> None:
+    for fd in fds:
+        os.close(fd)
+
+
+def _serve(work: Callable[[Chunk], Any], down: int, up: int) -> None:
+    """The worker's loop: read an item, answer with its marshalled result (empty on failure)."""
+    status = 0
+    try:
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        with os.fdopen(down, "rb", buffering=1 << 16) as items:
+            while head := items.read(_HEADER):
+                item = items.read(int.from_bytes(head, "little"))
+                try:
+                    answer = marshal.dumps(work(item))
+                except Exception:
+                    answer = b""
+                _write_all(up, len(answer).to_bytes(_HEADER, "little"), answer)
+    except BaseException:  # a broken pipe (the parent is gone) or anything else: just end
+        status = 1
+    finally:
+        os._exit(status)
