@@ -156,7 +156,10 @@ class UnixSocket(NamedTuple):
 
     ``inode`` is ``None`` when the kernel's header has no Inode column (ancient kernels);
     ``path`` is ``None`` for an unnamed socket and otherwise the text after the inode, verbatim
-    (abstract names start with ``@``).
+    (abstract names start with ``@``). ``rx_queue`` and ``tx_queue`` come from sock_diag only
+    (UDIAG_SHOW_RQLEN; /proc/net/unix has no such columns, and they are ``None`` from it): the
+    bytes waiting to be read and not yet read by the peer, or for a listener the connections
+    waiting to be accepted and its backlog.
     """
 
     num: int
@@ -167,6 +170,8 @@ class UnixSocket(NamedTuple):
     state: int
     inode: int | None
     path: str | None
+    rx_queue: int | None = None
+    tx_queue: int | None = None
 
     @property
     def listening(self) -> bool:

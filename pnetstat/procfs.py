@@ -366,7 +366,7 @@ def parse_unix_lines(
                 try:
                     row = new(UnixSocket, (
                         int(line[:16], 16), *middle, int(rest[0]),
-                        rest[1].rstrip("\n") or None if len(rest) == 2 else None,
+                        rest[1].rstrip("\n") or None if len(rest) == 2 else None, None, None,
                     ))  # fmt: skip
                 except ValueError:
                     row = None

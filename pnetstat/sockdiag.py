@@ -20,6 +20,8 @@ the same bytes from either source. What cannot be mapped (measured on Linux 6.18
 * UNIX sockets with inode 0 (connections waiting in an accept queue) are skipped by
   unix_diag; they are rebuilt from the listener's UDIAG_SHOW_ICONS list, but their place in
   /proc's hash order is unknowable. ``Num`` (a kernel address) is 0. netstat ignores it.
+* UNIX queue lengths (UDIAG_SHOW_RQLEN) have no column in /proc/net/unix: they fill the
+  row's ``rx_queue`` and ``tx_queue``, which the /proc parser leaves None.
 * RAW needs raw_diag (CONFIG_INET_RAW_DIAG); without it the kernel answers ENOENT, raised as
   ``NetlinkError`` so that a caller can read /proc instead.
 """
@@ -39,9 +41,9 @@ from .procfs import ErrorHandler, ignore_errors
 
 __all__ = [
     "INET_DIAG_MSG", "INET_DIAG_REQ", "INET_DIAG_REQ_V2", "NLATTR", "NLMSGHDR", "UNIX_DIAG_MSG",
-    "UNIX_DIAG_REQ", "Layout", "TcpDump", "dump_inet", "dump_tcp", "dump_unix", "inet_request",
-    "parse_inet_diag", "parse_unix_diag", "read_inet_sockets_diag", "read_tcp_sockets_diag_both",
-    "read_unix_sockets_diag", "tcp_request", "unix_request",
+    "UNIX_DIAG_REQ", "UNIX_DIAG_RQLEN_STRUCT", "Layout", "TcpDump", "dump_inet", "dump_tcp",
+    "dump_unix", "inet_request", "parse_inet_diag", "parse_unix_diag", "read_inet_sockets_diag",
+    "read_tcp_sockets_diag_both", "read_unix_sockets_diag", "tcp_request", "unix_request",
 ]  # fmt: skip
 
 Datagram = bytes | bytearray | memoryview
@@ -107,6 +109,8 @@ UNIX_DIAG_MSG = _layout(
     "unix_diag_msg", "udiag_family B", "udiag_type B", "udiag_state B", "pad B", "udiag_ino I",
     "udiag_cookie Q",
 )  # fmt: skip
+# struct unix_diag_rqlen: the payload of the attribute numbered UNIX_DIAG_RQLEN
+UNIX_DIAG_RQLEN_STRUCT = _layout("unix_diag_rqlen", "udiag_rqueue I", "udiag_wqueue I")
 
 # One unpack per socket, of the netlink header and the message together, keeping only the
 # fields used; an IPv4 socket's addresses are the first 4 bytes of each 16-byte field.
@@ -127,9 +131,9 @@ _HEADER, _U32, _S32 = struct.Struct("=IH"), struct.Struct("=I"), struct.Struct("
 NETLINK_SOCK_DIAG, SOCK_DIAG_BY_FAMILY, TCPDIAG_GETSOCK = 4, 20, 18
 NLM_F_REQUEST, NLM_F_DUMP = 0x01, 0x300  # NLM_F_DUMP = NLM_F_ROOT | NLM_F_MATCH
 NLMSG_ERROR, NLMSG_DONE = 2, 3
-UDIAG_SHOW_NAME, UDIAG_SHOW_PEER, UDIAG_SHOW_ICONS = 0x01, 0x04, 0x08
-UNIX_DIAG_NAME, UNIX_DIAG_PEER, UNIX_DIAG_ICONS = 0, 2, 3
-_SHOW = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS
+UDIAG_SHOW_NAME, UDIAG_SHOW_PEER, UDIAG_SHOW_ICONS, UDIAG_SHOW_RQLEN = 0x01, 0x04, 0x08, 0x10
+UNIX_DIAG_NAME, UNIX_DIAG_PEER, UNIX_DIAG_ICONS, UNIX_DIAG_RQLEN = 0, 2, 3, 4
+_SHOW = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS | UDIAG_SHOW_RQLEN
 # A RAW dump names the raw_diag handler by IPPROTO_RAW and returns sockets of every protocol
 # (sdiag_raw_protocol, the pad byte, only matters to single-socket lookups: net/ipv4/raw_diag.c).
 IPPROTO = {Protocol.TCP: 6, Protocol.UDP: 17, Protocol.UDPLITE: 136, Protocol.RAW: 255}
@@ -568,12 +572,14 @@ def _checked(
 
 # ------------------------------------------------------------------------------- UNIX
 
-_UnixEntry = tuple[int, int, int, bytes | None, int, tuple[int, ...]]
+_UnixEntry = tuple[int, int, int, bytes | None, int, tuple[int, ...], int | None, int | None]
 
 
 def _unix_entries(datagrams: Iterable[Datagram], on_error: ErrorHandler) -> Iterator[_UnixEntry]:
-    """``(type, state, inode, name, peer inode or -1, inodes of queued clients)`` per socket."""
+    """``(type, state, inode, name, peer inode or -1, inodes of queued clients, rqueue,
+    wqueue)`` per socket (the queues None if the kernel did not send them)."""
     unpack, need, attribute = _UNIX_ROW.unpack_from, _UNIX_ROW.size, NLATTR.struct.unpack_from
+    queues = UNIX_DIAG_RQLEN_STRUCT.struct
     seen: set[int] = set()
     for datagram in datagrams:
         offset, size = 0, len(datagram)
@@ -589,7 +595,7 @@ def _unix_entries(datagrams: Iterable[Datagram], on_error: ErrorHandler) -> Iter
                 continue
             end, position = offset + min(length, size - offset), offset + need
             offset += (length + 3) & ~3
-            name, peer, icons = None, -1, ()
+            name, peer, icons, rqueue, wqueue = None, -1, (), None, None
             while position + 4 <= end:
                 size_, type_ = attribute(datagram, position)
                 if size_ < 4:
@@ -600,10 +606,12 @@ def _unix_entries(datagrams: Iterable[Datagram], on_error: ErrorHandler) -> Iter
                     peer = _U32.unpack_from(datagram, position + 4)[0]
                 elif type_ == UNIX_DIAG_ICONS:
                     icons = struct.unpack_from("=%dI" % ((size_ - 4) // 4), datagram, position + 4)
+                elif type_ == UNIX_DIAG_RQLEN and size_ >= 4 + queues.size:
+                    rqueue, wqueue = queues.unpack_from(datagram, position + 4)
                 position += (size_ + 3) & ~3
             if cookie not in seen:
                 seen.add(cookie)
-                yield sock_type, state, inode, name, peer, icons
+                yield sock_type, state, inode, name, peer, icons, rqueue, wqueue
 
 
 def _unix_path(name: bytes | None) -> str | None:
@@ -641,7 +649,7 @@ def parse_unix_diag(
     queued: list[UnixSocket] = []
     upper = -1  # the first socket hashed by an abstract name of its own (af_unix.c)
     new = tuple.__new__
-    for sock_type, state, inode, name, _peer, icons in entries:
+    for sock_type, state, inode, name, _peer, icons, rqueue, wqueue in entries:
         listening = state == _TCP_LISTEN
         if upper < 0 and name and name[0] == 0 and (listening or name not in listened):
             upper = len(rows)
@@ -649,6 +657,7 @@ def parse_unix_diag(
         rows.append(new(UnixSocket, (
             0, 2 + peers[inode], 0, _ACC if listening else 0, sock_type,
             _SS_CONNECTED if state == _TCP_ESTABLISHED else _SS_UNCONNECTED, inode, path,
+            rqueue, wqueue,
         )))  # fmt: skip
         for client in icons:
             # The kernel's socket for a queued connection: no inode, the listener's name,

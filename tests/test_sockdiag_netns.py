@@ -46,8 +46,17 @@ for _ in range(200):  # enough rows for answers of several datagrams
     held.append(socket.create_connection(many.getsockname())); held.append(many.accept()[0])
 for _ in range(300):
     held.extend(socket.socketpair())
+# UNIX queues: 5 bytes unread; a listener with a backlog of 7 and 2 connections to accept.
+sender, reader = socket.socketpair()
+sender.send(b"12345")
+server = socket.socket(socket.AF_UNIX); server.bind("\0pnetstat-queues"); server.listen(7)
+clients = [socket.socket(socket.AF_UNIX) for _ in range(2)]
+for client in clients:
+    client.connect("\0pnetstat-queues")
+held += [sender, reader, server, *clients]
 print("ready", flush=True)
-print(bound.getsockname()[1], held[1].getsockname()[1], held[2].getsockname()[1], flush=True)
+print(bound.getsockname()[1], held[1].getsockname()[1], held[2].getsockname()[1],
+      os.fstat(reader.fileno()).st_ino, os.fstat(server.fileno()).st_ino, flush=True)
 sys.stdin.read()
 """
 
@@ -135,7 +144,7 @@ def test_internet_table_agrees_row_by_row(tables: dict[str, Any], table: str) ->
 
 
 def test_the_namespace_holds_the_interesting_rows(tables: dict[str, Any], extra: list[int]) -> None:
-    bound, deferred, deferred6 = extra
+    bound, deferred, deferred6, _, _ = extra
     tcp = tables["tcp2"]["diag"] + tables["tcp10"]["diag"]
     assert {r["state"] for r in tcp} >= {1, 3, 5, 6, 8, 10}  # incl. SYN_RECV, TIME_WAIT
     assert all(r["local_port"] != bound for r in tcp)  # TCP_BOUND_INACTIVE is not asked for
@@ -147,12 +156,23 @@ def test_the_namespace_holds_the_interesting_rows(tables: dict[str, Any], extra:
 def test_unix_table_agrees_but_for_queued_connections_place(tables: dict[str, Any]) -> None:
     diag, proc = tables["unix"]["diag"], tables["unix"]["proc"]
     assert all(r["num"] == 0 for r in diag)
+    # Queue lengths are sock_diag's alone (checked below): the rest must agree.
+    assert all(r["rx_queue"] is None and r["tx_queue"] is None for r in proc)
+    assert all(r["rx_queue"] is not None for r in diag if r["inode"])
+    diag = [{**r, "rx_queue": None, "tx_queue": None} for r in diag]
     proc = [{**r, "num": 0} for r in proc]
     assert [r for r in diag if r["inode"]] == [r for r in proc if r["inode"]]
     queued = [r for r in proc if r["inode"] == 0]
     assert queued  # the holder leaves a connection in srv.sock's accept queue
     key: Callable[[dict[str, Any]], str] = json.dumps
     assert sorted(map(key, diag)) == sorted(map(key, proc))
+
+
+def test_unix_queue_lengths_come_from_sock_diag(tables: dict[str, Any], extra: list[int]) -> None:
+    *_, reader, server = extra
+    queues = {r["inode"]: (r["rx_queue"], r["tx_queue"]) for r in tables["unix"]["diag"]}
+    assert queues[reader][0] == 5  # bytes not yet read
+    assert queues[server] == (2, 7)  # connections waiting to be accepted, and the backlog
 
 
 def _netlink(flags: Sequence[str]) -> list[str]:

@@ -78,6 +78,7 @@ def unix(
     name: bytes | None = None,
     peer: int | None = None,
     icons: tuple[int, ...] | None = None,
+    queues: tuple[int, int] | None = None,
 ) -> bytes:
     body = sd.UNIX_DIAG_MSG.struct.pack(
         1, type_, state, 0, inode, inode if cookie is None else cookie
@@ -88,6 +89,8 @@ def unix(
         body += attribute(sd.UNIX_DIAG_PEER, struct.pack("=I", peer))
     if icons is not None:
         body += attribute(sd.UNIX_DIAG_ICONS, struct.pack("=%dI" % len(icons), *icons))
+    if queues is not None:
+        body += attribute(sd.UNIX_DIAG_RQLEN, sd.UNIX_DIAG_RQLEN_STRUCT.struct.pack(*queues))
     body += attribute(6, b"\0")  # UNIX_DIAG_SHUTDOWN, always sent: skipped
     return header(len(body), sd.SOCK_DIAG_BY_FAMILY) + body
 
@@ -129,7 +132,15 @@ def test_requests() -> None:
     assert struct.unpack_from("=I", sd.inet_request(Protocol.UDPLITE, V4, 1 << 7), 20)[0] == 128
     req = sd.unix_request()
     assert len(req) == 16 + 24
-    assert struct.unpack_from("=BBHIIII", req, 16) == (1, 0, 0, 0xFFFFFFFF, 0, 0x1 | 0x4 | 0x8, 0)
+    assert struct.unpack_from("=BBHIIII", req, 16) == (
+        1,
+        0,
+        0,
+        0xFFFFFFFF,
+        0,
+        0x1 | 0x4 | 0x8 | 0x10,
+        0,
+    )
 
 
 # ----------------------------------------------------------------------------- Internet
@@ -564,6 +575,19 @@ def test_the_reader_threads_failures_reach_the_caller(end: bytes | OSError, code
         next(answer)
     assert caught.value.errno == code
     assert sock.closed.wait(5)
+
+
+def test_unix_queue_lengths_are_decoded_when_sent() -> None:
+    got = unix_rows(
+        unix(inode=1, queues=(5, 768)),
+        unix(inode=2, state=10, name=b"\0srv", queues=(2, 7)),
+        unix(inode=3),  # an older kernel, or a request without UDIAG_SHOW_RQLEN
+    )
+    assert [(r.inode, r.rx_queue, r.tx_queue) for r in got] == [
+        (1, 5, 768),
+        (2, 2, 7),
+        (3, None, None),
+    ]
 
 
 # ------------------------------------------------------------- a dump taken datagram by datagram
