@@ -2,7 +2,7 @@
 
 A socket listing of 100k+ rows is CPU-bound in one interpreter: decoding and rendering cost a
 few microseconds a row, while the kernel makes the rows in a fraction of that. ``ordered``
-forks one worker after the first few items, hands it items through a socket while it has room,
+forks one worker after the first few items, hands it items through a pipe while it has room,
 does the others itself, and yields every item with its result in the input order.
 
 The result of ``work`` is an optimisation the caller checks, not an answer it must trust:
@@ -11,15 +11,14 @@ and the caller then does that item the ordinary way (which raises the error, if 
 one, at its place in the stream). So ``work`` must return something other than ``None``,
 and its result must survive ``marshal`` (plain containers of str, bytes, int, sets).
 
-Items go down a socket, answers come back up a pipe. The parent never waits to send: the
-bytes it has sent and not yet had answered are kept within the socket's buffer, so they fit
+Items go down a pipe, answers come back up another. The parent never waits to send: the
+bytes it has sent and not yet had answered are kept within the pipe's capacity, so they fit
 even while the worker waits for the parent to read an answer. The worker ignores SIGINT (the
 parent handles it) and ends at the end of its input, or when the parent is gone; ``fork``
 is used only when this process has no other thread (a forked child holds only the thread
 that forked).
 """
 
-import _socket
 import marshal
 import os
 import threading
@@ -29,7 +28,8 @@ from typing import Any
 
 __all__ = ["Chunk", "ordered"]
 
-_BUFFER = 1 << 19  # send buffer asked for; what the kernel grants is used
+_PIPE_SIZE = 1 << 20  # asked for (the usual pipe-max-size); what the kernel grants is used
+_MARGIN = 8192  # pipe bytes kept free below its capacity: two pages of slack
 _READ = 1 << 18  # bytes asked for per read of answers
 _HEADER = 4  # bytes of length before each message; an empty message is a failure
 # Items the worker may hold unanswered. Kept short, so that the parent works on items itself
@@ -104,11 +104,11 @@ def _settled(pending: deque[_Entry]) -> Iterator[tuple[Chunk, Any]]:
 
 
 class _Worker:
-    """The parent's end of one forked worker: a socket to it, a pipe back, what it owes."""
+    """The parent's end of one forked worker: a pipe to it, a pipe back, what it owes."""
 
-    def __init__(self, pid: int, down: _socket.socket, up: int, capacity: int) -> None:
+    def __init__(self, pid: int, down: tuple[int, int], up: int, capacity: int) -> None:
         self.pid, self.down, self.up = pid, down, up
-        self.budget = capacity  # unanswered bytes the socket can always hold
+        self.budget = capacity - _MARGIN  # unanswered bytes the pipe down can always hold
         self.owed: deque[_Entry] = deque()
         self.unanswered = 0
         self.buffer = bytearray()
@@ -120,33 +120,27 @@ class _Worker:
         if threading.active_count() > 1:
             return None
         try:
-            # Items go down a socket: a send to a dead worker is then an error, not the
-            # SIGPIPE that would end this process (the CLI restores its default action).
-            down, theirs = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_STREAM)
+            down = os.pipe2(os.O_CLOEXEC)
         except OSError:
             return None
         try:
-            down.setsockopt(_socket.SOL_SOCKET, _socket.SO_SNDBUF, _BUFFER)
-            # The kernel doubles what is asked for, for its bookkeeping of each chunk: half
-            # of what it reports is payload that always fits.
-            capacity = down.getsockopt(_socket.SOL_SOCKET, _socket.SO_SNDBUF) // 2
             up = os.pipe2(os.O_CLOEXEC)
         except OSError:
-            down.close()
-            theirs.close()
+            _close(*down)
             return None
+        capacity = _grow(down[1])
         try:
             pid = os.fork()
         except OSError:
-            down.close()
-            theirs.close()
-            _close(*up)
+            _close(*down, *up)
             return None
         if pid == 0:  # the worker: never returns
-            down.close()
-            os.close(up[0])
-            _serve(work, theirs.detach(), up[1])
-        theirs.close()
+            _close(down[1], up[0])
+            _serve(work, down[0], up[1])
+        # The parent keeps the read end of the pipe down open: a write to a dead worker then
+        # fills the pipe (within the budget) instead of raising the SIGPIPE that would end
+        # this process (the CLI restores SIGPIPE's default action). No socket is used: a
+        # socketpair would show in the UNIX listing being made.
         os.close(up[1])
         os.set_blocking(up[0], False)
         return cls(pid, down, up[0], capacity)
@@ -160,12 +154,7 @@ class _Worker:
     def send(self, item: Chunk) -> _Entry:
         """Hand ``item`` over; its entry is settled when the answer comes."""
         entry: _Entry = [item, None, False]
-        try:
-            self.down.sendall(len(item).to_bytes(_HEADER, "little") + item, _socket.MSG_NOSIGNAL)
-        except OSError:  # the worker is gone: the item is done at home instead
-            self._lost()
-            entry[2] = True
-            return entry
+        _write_all(self.down[1], len(item).to_bytes(_HEADER, "little") + item)
         self.unanswered += _HEADER + len(item)
         self.owed.append(entry)
         return entry
@@ -214,18 +203,30 @@ class _Worker:
 
     def close_input(self) -> None:
         """No more items: the worker ends after answering what it has."""
-        self.down.close()
+        if self.down[1] >= 0:
+            os.close(self.down[1])
+            self.down = (self.down[0], -1)
 
     def stop(self, finished: bool) -> None:
-        """Close both ends and reap the worker (killed first if the caller stopped early)."""
-        self.down.close()
-        os.close(self.up)
+        """Close the pipes and reap the worker (killed first if the caller stopped early)."""
+        self.close_input()
+        _close(self.down[0], self.up)
         if not finished:
             try:
                 os.kill(self.pid, 9)
             except ProcessLookupError:
                 pass
         os.waitpid(self.pid, 0)
+
+
+def _grow(fd: int) -> int:
+    """Ask for a larger pipe; the capacity it has."""
+    import fcntl
+
+    try:
+        return fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
+    except OSError:
+        return fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ)
 
 
 def _write_all(fd: int, *parts: bytes) -> None:
