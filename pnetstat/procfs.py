@@ -10,10 +10,12 @@ skipped, the way netstat warns and carries on.
 from __future__ import annotations
 
 import errno
+import io
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from ipaddress import IPv4Address, IPv6Address
+from itertools import chain
 
 from .errors import ParseError, ProcReadError, Unsupported
 from .model import Family, InetSocket, IPAddress, Protocol, UnixSocket
@@ -23,8 +25,10 @@ __all__ = [
     "ProcFS",
     "ignore_errors",
     "parse_inet_lines",
+    "parse_unix_block",
     "parse_unix_lines",
     "read_inet_sockets",
+    "read_unix_blocks",
     "read_unix_sockets",
     "socket_file",
 ]
@@ -326,6 +330,76 @@ def read_unix_sockets(proc: ProcFS, on_error: ErrorHandler = ignore_errors) -> I
     """Open /proc/net/unix and return an iterator of its rows, in file order."""
     lines = proc.open_text("net/unix")
     return parse_unix_lines(lines, proc.path("net/unix"), on_error)
+
+
+def read_unix_blocks(proc: ProcFS, size: int = 1 << 16) -> tuple[str, Iterator[bytes]]:
+    """/proc/net/unix as its header line and its rows in blocks of whole lines, for a reader
+    that parses the blocks apart (``parse_unix_block``), each as it would in the whole file.
+
+    A block ends only before a line that is beyond doubt a row in the kernel's own layout
+    (``_UNIX_NEW_ROW``): the parser reads such a line the same way whatever came before it,
+    and no row continues from one block into the next (the rest of a path with a newline in
+    it is on a line that is not such a row). Raises ``Unsupported`` or ``ProcReadError`` at
+    call time, as ``open_text`` does.
+    """
+    path = proc.path("net/unix")
+    try:
+        handle = open(path, "rb", buffering=0)  # noqa: SIM115
+        first = handle.read(size)
+    except OSError as exc:
+        raise _read_error(path, exc) from None
+    end = first.find(b"\n") + 1 or len(first)
+    header = first[:end].decode("utf-8", "surrogateescape")
+    return header, _unix_blocks(handle, first[end:], size, path)
+
+
+def _unix_blocks(handle: io.RawIOBase, buffer: bytes, size: int, path: str) -> Iterator[bytes]:
+    with handle:
+        while True:
+            try:
+                data = handle.read(size)
+            except OSError as exc:
+                raise _read_error(path, exc) from None
+            if not data:
+                break
+            buffer += data
+            cut = _unix_cut(buffer)
+            if cut:
+                yield buffer[:cut]
+                buffer = buffer[cut:]
+    if buffer:
+        yield buffer
+
+
+def _unix_cut(buffer: bytes) -> int:
+    """Where a block may end in ``buffer``: the start of its last complete line that begins
+    a row beyond doubt (not its first line); 0 if there is none."""
+    end = buffer.rfind(b"\n")
+    while end > 0:
+        start = buffer.rfind(b"\n", 0, end) + 1
+        if start == 0:
+            break
+        if _UNIX_NEW_ROW.match(buffer, start):
+            return start
+        end = start - 1
+    return 0
+
+
+# A line the fast path of parse_unix_lines reads as a row whatever came before it: a 64-bit
+# address, the five columns, an inode (a subset of what that path accepts, enough for cuts).
+_UNIX_NEW_ROW = re.compile(
+    rb"[0-9a-f]{16}: [0-9A-F]{8} [0-9A-F]{8} [0-9A-F]{8} [0-9A-F]{4} [0-9A-F]{2} +[0-9]+[ \n]"
+)
+
+
+def parse_unix_block(
+    header: str, block: bytes, path: str = "", on_error: ErrorHandler = ignore_errors
+) -> Iterator[UnixSocket]:
+    """The rows of one block of ``read_unix_blocks`` (line numbers in errors count from the
+    block's start, after the header)."""
+    text = block.decode("utf-8", "surrogateescape")
+    lines = io.StringIO(text, newline="\n")  # lines end at "\n" only, as in open_text
+    return parse_unix_lines(chain((header,), lines), path, on_error)
 
 
 def parse_unix_lines(

@@ -240,20 +240,39 @@ print(sum(1 for _ in sockdiag.dump_tcp()))
 """
 
 
+# And enough UNIX sockets for /proc/net/unix to take well over eight 64 KiB blocks.
+MANY_UNIX = r"""
+import socket, sys
+held = [socket.socketpair() for _ in range(5000)]
+listener = socket.socket(socket.AF_UNIX); listener.bind("\0" + sys.argv[1]); listener.listen()
+print("ready", flush=True)
+sys.stdin.read()
+"""
+
+
 @pytest.fixture(scope="module")
 def crowded_ns(module_netns: NetNS) -> Iterator[NetNS]:
-    """An empty namespace but for 2,000 connections of ``MANY``, held for the module."""
-    with background_script(module_netns, MANY):
+    """An empty namespace but for 2,000 TCP connections and 20,000 UNIX sockets (``MANY``,
+    ``MANY_UNIX`` twice: one process may hold 20,000 fds), held for the module."""
+    with (
+        background_script(module_netns, MANY),
+        background_script(module_netns, MANY_UNIX, "pnetstat-crowd-1"),
+        background_script(module_netns, MANY_UNIX, "pnetstat-crowd-2"),
+    ):
         yield module_netns
 
 
-def test_the_crowded_dump_takes_many_datagrams(crowded_ns: NetNS) -> None:
+def test_the_crowded_tables_take_many_datagrams_and_blocks(crowded_ns: NetNS) -> None:
     done = crowded_ns.run([PYTHON, "-c", COUNT])
     assert int(done.stdout) > 16  # twice the datagrams done before a worker is forked
+    done = crowded_ns.run(["cat", "/proc/net/unix"])
+    assert len(done.stdout) > 16 * 65536  # and twice the blocks
 
 
 @pytest.mark.parametrize("candidate", [pnetstat_cmd, _netlink], ids=["auto", "netlink"])
-@pytest.mark.parametrize("flags", [["-tan"], ["-tn"], ["-tln"], ["-tanW"], ["-tano"]])
+@pytest.mark.parametrize(
+    "flags", [["-tan"], ["-tn"], ["-tln"], ["-tanW"], ["-tano"], ["-x"], ["-xa"], ["-xl"], ["-an"]]
+)
 def test_a_listing_shared_with_a_worker_is_byte_identical(
     crowded_ns: NetNS, flags: list[str], candidate: Callable[[Sequence[str]], list[str]]
 ) -> None:

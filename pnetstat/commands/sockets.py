@@ -17,6 +17,7 @@ from ..errors import NetlinkError, ParseError, ProcReadError, Unsupported
 from ..model import Family, InetSocket, OwnerMap, Protocol, UnixSocket
 from ..options import Options
 from ..processes import read_owners
+from ..procfs import parse_unix_block, read_unix_blocks
 from ..resolve import Resolver
 from ..sources import inet_tables, read_unix, tcp_dump
 from ..views.sockets import (
@@ -392,14 +393,50 @@ def _unix(options: Options, context: Context, owners: OwnerMap | None, sink: _Si
     for line in sink.unix_header(options):
         yield 1, line
     try:
-        rows = read_unix(context.proc, context.source, warnings.append)
+        if _unix_shared_out(sink, owners):
+            header, blocks = read_unix_blocks(context.proc)
+            path = context.proc.path("net/unix")
+            lines = _unix_shared(header, blocks, path, options, warnings)
+        else:
+            rows = read_unix(context.proc, context.source, warnings.append)
+            lines = _with_warnings(
+                sink.unix_rows(rows, options, context.resolver, owners), warnings, "unix"
+            )
     except Unsupported:
         yield from _missing("AF UNIX", options)
         return 1 if options.explicit and not options.protocols_implied else 0
     except ProcReadError as exc:
         yield 2, f"{exc.path}: {exc.strerror}\n"
         return 255
-    yield from _with_warnings(
-        sink.unix_rows(rows, options, context.resolver, owners), warnings, "unix"
-    )
+    yield from lines
     return 0
+
+
+def _unix_shared_out(sink: _Sink, owners: OwnerMap | None) -> bool:
+    """Whether the UNIX rows may be parsed and rendered partly in a second process: text
+    without ``-p`` (the owners are this process's)."""
+    return isinstance(sink, _TextSink) and owners is None
+
+
+def _unix_shared(
+    header: str, blocks: Iterator[bytes], path: str, options: Options, warnings: list[ParseError]
+) -> Iterator[tuple[int, str]]:
+    """The UNIX table as text (no ``-p``), /proc/net/unix's blocks parsed and rendered partly in
+    a worker process (``fanout``). A block with a line netstat calls bogus is parsed again
+    here, so that its warnings come where they belong."""
+    from ..fanout import Chunk, ordered
+
+    def work(block: Chunk) -> str:
+        rows = parse_unix_block(header, bytes(block), path, _raise)
+        return "".join(render_unix_rows(rows, options))
+
+    for block, text in ordered(blocks, work):
+        if text is None:
+            rows = parse_unix_block(header, bytes(block), path, warnings.append)
+            yield from _with_warnings(render_unix_rows(rows, options), warnings, "unix")
+        elif text:
+            yield 1, text
+
+
+def _raise(error: ParseError) -> None:
+    raise error

@@ -12,8 +12,10 @@ from pnetstat.model import Family, Protocol
 from pnetstat.procfs import (
     ProcFS,
     parse_inet_lines,
+    parse_unix_block,
     parse_unix_lines,
     read_inet_sockets,
+    read_unix_blocks,
     read_unix_sockets,
 )
 
@@ -134,3 +136,48 @@ def test_missing_file_is_unsupported_and_other_errors_are_read_errors(tmp_path: 
     with pytest.raises(ProcReadError) as other:
         list(read_inet_sockets(ProcFS(tmp_path), Protocol.TCP, Family.INET))
     assert not isinstance(other.value, Unsupported)
+
+
+def unix_table(rows: int) -> str:
+    """A /proc/net/unix with what makes blocks hard: paths with newlines (whose rest looks
+    like a row, or not), bogus lines, 32-bit rows, rows without a path."""
+    lines = [UNIX_HEADER]
+    for i in range(rows):
+        kind = i % 11
+        if kind == 3:
+            lines.append(f"{i:016x}: 00000002 00000000 00010000 0001 01 {i + 100} /run/a\nb c\n")
+        elif kind == 5:  # a row after a path (it cannot continue it), then a bogus line
+            lines.append(f"{i:016x}: 00000002 00000000 00000000 0002 01 {i + 100} /x\n")
+            lines.append(f"{i:016x}: 00000002 00000000 00000000 0001 01 {i + 900}\n")
+            lines.append("zz: garbage\n")  # after a row without a path: bogus
+        elif kind == 7:
+            lines.append(f"{i:08x}: 00000002 00000000 00010000 0001 01 {i + 100} /p\n")
+        else:
+            lines.append(f"{i:016x}: 00000003 00000000 00000000 0001 03 {i + 100:7d}\n")
+    return "".join(lines)
+
+
+@pytest.mark.parametrize("size", [60, 97, 256, 4096, 65536])
+def test_unix_blocks_parse_apart_as_the_whole_file(tmp_path: Path, size: int) -> None:
+    (tmp_path / "net").mkdir()
+    text = unix_table(400)
+    (tmp_path / "net" / "unix").write_text(text)
+    header, blocks = read_unix_blocks(ProcFS(tmp_path), size)
+    got = list(blocks)
+    assert header == UNIX_HEADER and "".join(b.decode() for b in got) == text[len(header) :]
+    if size < 4096:
+        assert len(got) > 20
+    for block in got[1:]:  # each cut is before a row that no path can continue
+        assert parse_unix_lines([UNIX_HEADER, block.decode().split("\n")[0]]).__next__()
+        assert block.startswith(b"0000") and block[16:18] == b": "
+    errors: list[ParseError] = []
+    whole = list(parse_unix_lines(text.splitlines(keepends=True), "unix", errors.append))
+    apart: list[ParseError] = []
+    rows = [r for b in got for r in parse_unix_block(header, b, "unix", apart.append)]
+    assert rows == whole and len(apart) == len(errors) > 0
+    assert any(r.path == "/run/a\nb c" for r in rows)
+
+
+def test_unix_blocks_of_a_missing_file_are_unsupported(tmp_path: Path) -> None:
+    with pytest.raises(Unsupported):
+        read_unix_blocks(ProcFS(tmp_path))

@@ -14,8 +14,10 @@ import os
 import subprocess
 import sys
 from ipaddress import IPv6Address
+from pathlib import Path
 
 import pytest
+from test_procfs import unix_table
 from test_sockdiag import header, inet, old
 
 import pnetstat.commands.sockets as sockets
@@ -121,3 +123,45 @@ def test_rows_that_need_more_than_themselves_are_not_shared() -> None:
     results = run(0, flag_sets)
     assert [forked for _, forked in results] == [False] * 6
     assert results[0][0] == results[1][0]
+
+
+RUN_UNIX = """
+import io, json, sys
+sys.path[:0] = [sys.argv[1]]
+import pytest
+import pnetstat.commands.sockets as sockets
+from pnetstat import fanout
+from pnetstat.cli import main
+forked = []
+start = fanout._Worker.start
+fanout._Worker.start = staticmethod(lambda work: forked.append(start(work)) or forked[-1])
+results = []
+for flags in json.loads(sys.argv[3]):
+    for shared in (False, True):
+        forked.clear()
+        with pytest.MonkeyPatch.context() as patch:
+            if not shared:
+                patch.setattr(sockets, "_unix_shared_out", lambda sink, owners: False)
+            out, err = io.StringIO(), io.StringIO()
+            status = main([*flags, "--proc-root", sys.argv[2]], stdout=out, stderr=err)
+        results.append([[status, out.getvalue(), err.getvalue()], any(forked)])
+print(json.dumps(results))
+"""
+
+
+def test_a_unix_table_shared_and_alone_give_the_same_bytes(tmp_path: Path) -> None:
+    (tmp_path / "net").mkdir()
+    (tmp_path / "net" / "unix").write_text(unix_table(30000))
+    flag_sets = [["-x"], ["-xa"], ["-xl"], ["-xaW"]]
+    here = os.path.dirname(__file__)
+    argv = [sys.executable, "-c", RUN_UNIX, here, str(tmp_path), json.dumps(flag_sets)]
+    child = subprocess.run(argv, capture_output=True, check=True, timeout=120)
+    results = json.loads(child.stdout)
+    for flags, alone, shared in zip(flag_sets, results[::2], results[1::2], strict=True):
+        assert not alone[1] and shared[1], flags  # a worker was forked for the shared run
+        assert shared[0] == alone[0], flags
+        status, out, err = shared[0]
+        assert status == 0 and err.count("warning, got bogus unix line.") == len(
+            range(5, 30000, 11)
+        )
+        assert ("/run/a\\x0ab" in out) == (flags != ["-x"])  # a listener's path, escaped
