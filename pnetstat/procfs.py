@@ -332,9 +332,10 @@ def read_unix_sockets(proc: ProcFS, on_error: ErrorHandler = ignore_errors) -> I
     return parse_unix_lines(lines, proc.path("net/unix"), on_error)
 
 
-def read_unix_blocks(proc: ProcFS, size: int = 1 << 16) -> tuple[str, Iterator[bytes]]:
+def read_unix_blocks(proc: ProcFS, size: int = 1 << 14) -> tuple[str, Iterator[bytes]]:
     """/proc/net/unix as its header line and its rows in blocks of whole lines, for a reader
     that parses the blocks apart (``parse_unix_block``), each as it would in the whole file.
+    A block is ``size`` bytes or a little more (a read of the file often gives one page).
 
     A block ends only before a line that is beyond doubt a row in the kernel's own layout
     (``_UNIX_NEW_ROW``): the parser reads such a line the same way whatever came before it,
@@ -363,7 +364,7 @@ def _unix_blocks(handle: io.RawIOBase, buffer: bytes, size: int, path: str) -> I
             if not data:
                 break
             buffer += data
-            cut = _unix_cut(buffer)
+            cut = _unix_cut(buffer) if len(buffer) >= size else 0
             if cut:
                 yield buffer[:cut]
                 buffer = buffer[cut:]
