@@ -21,7 +21,6 @@ that forked).
 
 import marshal
 import os
-import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -117,6 +116,8 @@ class _Worker:
     @classmethod
     def start(cls, work: Callable[[Chunk], Any]) -> "_Worker | None":
         """Fork a worker for ``work``; None where that cannot be done (then work at home)."""
+        import threading  # here: a short listing imports this module but never forks
+
         if threading.active_count() > 1:
             return None
         try:
