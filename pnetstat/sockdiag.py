@@ -487,11 +487,13 @@ def read_tcp_sockets_diag_both(
 class TcpDump:
     """One dump of TCP for both families, taken datagram by datagram.
 
-    ``datagrams`` is the answer. Decoded in order by ``decoder`` (``rows``), each gives its
-    IPv4 rows and sets its IPv6 messages aside for ``inet6``. A caller that shares the
-    decoding with another process (``fanout``) decodes a datagram there with ``batch``, on
-    its own, and hands the outcome to ``merge``, which keeps the dump's state as ``rows``
-    would have, or says that the datagram must be decoded by ``rows`` after all.
+    ``datagrams`` is the answer. Decoded in order (``rows``), each gives its IPv4 rows and
+    sets its IPv6 messages aside; once all are decoded, ``set_aside`` gives those in chunks,
+    decoded in order the same way (``rows`` with ``Family.INET6``), or all at once by
+    ``inet6``. A caller that shares the decoding with another process (``fanout``) decodes a
+    datagram or chunk there with ``batch``, on its own, and hands the outcome to ``merge``,
+    which keeps the dump's state as ``rows`` would have, or says that the datagram must be
+    decoded by ``rows`` after all.
 
     Raises ``NetlinkError`` at construction if the kernel refuses the request. Without
     ``ahead`` the datagrams are received in the caller's thread, when asked for.
@@ -504,37 +506,53 @@ class TcpDump:
         on_error: ErrorHandler = ignore_errors,
         ahead: bool = True,
     ) -> None:
-        self.on_error = on_error
         self.others: list[bytearray] = []
-        self.decoder = _InetDecoder(
-            Protocol.TCP, Family.INET, on_error, self.others, TCPDIAG_GETSOCK
-        )
-        self._alone = _InetDecoder(Protocol.TCP, Family.INET, on_error, [], TCPDIAG_GETSOCK)
+        tcp, inet, inet6, kind = Protocol.TCP, Family.INET, Family.INET6, TCPDIAG_GETSOCK
+        # In order and alone, per family; only the IPv4 decoders see both families' messages.
+        self.decoders = {
+            inet: _InetDecoder(tcp, inet, on_error, self.others, kind),
+            inet6: _InetDecoder(tcp, inet6, on_error, answer=kind),
+        }
+        self._alone = {
+            inet: _InetDecoder(tcp, inet, on_error, [], kind),
+            inet6: _InetDecoder(tcp, inet6, on_error, answer=kind),
+        }
         self.datagrams = _refusal_raised(dump_tcp(states, ahead=ahead))
 
-    def rows(self, datagram: Datagram) -> list[InetSocket]:
-        """The IPv4 rows of the next datagram in order (its IPv6 messages set aside)."""
-        return self.decoder.decode(datagram)[0]
+    @property
+    def decoder(self) -> "_InetDecoder":
+        """The decoder of the IPv4 rows in order."""
+        return self.decoders[Family.INET]
 
-    def batch(self, datagram: Datagram) -> tuple[list[InetSocket], set[int], list[bytearray]]:
-        """A datagram decoded without the ones before it: its IPv4 rows, their cookies and
-        its IPv6 messages. Raises ``ValueError`` if any of its messages is malformed (then
-        ``rows`` must decode it, to report them in their place)."""
-        alone, errors = self._alone, list[ParseError]()
-        alone.seen, alone.others, alone.on_error = set(), [], errors.append
+    def rows(self, datagram: Datagram, family: Family = Family.INET) -> list[InetSocket]:
+        """The rows of the next datagram (or set-aside chunk, for IPv6) in order."""
+        return self.decoders[family].decode(datagram)[0]
+
+    def batch(
+        self, datagram: Datagram, family: Family = Family.INET
+    ) -> tuple[list[InetSocket], set[int], list[bytearray]]:
+        """A datagram (or chunk) decoded without the ones before it: its rows, their cookies
+        and, for IPv4, its IPv6 messages. Raises ``ValueError`` if any of its messages is
+        malformed (then ``rows`` must decode it, to report them in their place)."""
+        alone, errors = self._alone[family], list[ParseError]()
+        alone.seen, alone.on_error = set(), errors.append
+        if alone.others is not None:
+            alone.others = []
         rows = alone.decode(datagram)[0]
         if errors:
             raise ValueError("a malformed message")
-        return rows, alone.seen, alone.others
+        return rows, alone.seen, alone.others or []
 
-    def merge(self, cookies: set[int], others: Iterable[bytes], count: int) -> bool:
+    def merge(
+        self, cookies: set[int], others: Iterable[bytes], count: int, family: Family = Family.INET
+    ) -> bool:
         """Take the outcome of ``batch`` for the next datagram into the dump's state.
 
         False, and nothing taken, when one of its sockets was in an earlier datagram (a
         dump that resumed by position while sockets came and went): ``rows`` then decodes
         it, to show each socket once, where it came first.
         """
-        decoder = self.decoder
+        decoder = self.decoders[family]
         if not decoder.seen.isdisjoint(cookies):
             return False
         decoder.seen |= cookies
@@ -542,14 +560,18 @@ class TcpDump:
         self.others.extend(map(bytearray, others))
         return True
 
-    def inet6(self) -> Iterator[InetSocket]:
-        """The IPv6 rows set aside, once every datagram was decoded; each chunk freed once
-        decoded."""
-        later = _InetDecoder(Protocol.TCP, Family.INET6, self.on_error, answer=TCPDIAG_GETSOCK)
+    def set_aside(self) -> Iterator[bytearray]:
+        """The IPv6 messages set aside, in chunks, once every datagram was decoded; each chunk
+        let go of once taken."""
         others = self.others
         others.reverse()
         while others:
-            yield from later.decode(others.pop())[0]
+            yield others.pop()
+
+    def inet6(self) -> Iterator[InetSocket]:
+        """The IPv6 rows set aside, once every datagram was decoded."""
+        for chunk in self.set_aside():
+            yield from self.rows(chunk, Family.INET6)
 
 
 def _refusal_raised(datagrams: Iterator[memoryview]) -> Iterator[memoryview]:

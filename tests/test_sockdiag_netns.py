@@ -220,11 +220,12 @@ def test_unix_refcount_cannot_see_a_peer_in_another_namespace(populated_ns: NetN
 
 
 # Enough connections, in both families, for a TCP dump of well over ``fanout.ordered``'s
-# first eight datagrams: the rest of the listing is shared with a worker process.
+# first eight datagrams and IPv6 messages of well over eight set-aside chunks: the rest of
+# each is shared with a worker process.
 MANY = r"""
 import socket, sys
 held = []
-for family, host, count in ((socket.AF_INET, "127.0.0.1", 1500), (socket.AF_INET6, "::1", 500)):
+for family, host, count in ((socket.AF_INET, "127.0.0.1", 1500), (socket.AF_INET6, "::1", 2000)):
     listener = socket.socket(family); listener.bind((host, 0)); listener.listen(4096)
     held.append(listener)
     for _ in range(count):
@@ -236,7 +237,12 @@ sys.stdin.read()
 
 COUNT = r"""
 from pnetstat import sockdiag
-print(sum(1 for _ in sockdiag.dump_tcp()))
+dump = sockdiag.TcpDump()
+datagrams = 0
+for datagram in dump.datagrams:
+    datagrams += 1
+    dump.rows(datagram)
+print(datagrams, len(dump.others))
 """
 
 
@@ -252,7 +258,7 @@ sys.stdin.read()
 
 @pytest.fixture(scope="module")
 def crowded_ns(module_netns: NetNS) -> Iterator[NetNS]:
-    """An empty namespace but for 2,000 TCP connections and 20,000 UNIX sockets (``MANY``,
+    """An empty namespace but for 3,500 TCP connections and 20,000 UNIX sockets (``MANY``,
     ``MANY_UNIX`` twice: one process may hold 20,000 fds), held for the module."""
     with (
         background_script(module_netns, MANY),
@@ -264,7 +270,8 @@ def crowded_ns(module_netns: NetNS) -> Iterator[NetNS]:
 
 def test_the_crowded_tables_take_many_datagrams_and_blocks(crowded_ns: NetNS) -> None:
     done = crowded_ns.run([PYTHON, "-c", COUNT])
-    assert int(done.stdout) > 16  # twice the datagrams done before a worker is forked
+    datagrams, chunks = map(int, done.stdout.split())
+    assert datagrams > 16 and chunks > 8  # more than are done before a worker is forked
     done = crowded_ns.run(["cat", "/proc/net/unix"])
     assert len(done.stdout) > 64 * 16384  # and many times the blocks
 

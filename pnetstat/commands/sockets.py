@@ -305,28 +305,34 @@ def _shared_out(options: Options, sink: _Sink) -> bool:
 def _tcp_shared(
     dump: TcpDump, options: Options, resolver: Resolver, warnings: list[ParseError]
 ) -> Command:
-    """The TCP rows of both families from one dump, its datagrams shared with a worker
-    process (``fanout``). A datagram whose outcome there cannot be taken as it is (a socket
-    seen before, a malformed message, an error) is decoded again here, in order."""
+    """The TCP rows of both families from one dump, decoded and rendered partly in a worker
+    process (``fanout``): the datagrams for the IPv4 rows, then the IPv6 messages they set
+    aside. What cannot be taken from there as it is (a socket seen before, a malformed
+    message, an error) is decoded again here, in order."""
     from ..fanout import Chunk, ordered
 
-    def work(datagram: Chunk) -> tuple[set[int], list[bytearray], int, str]:
-        rows, cookies, others = dump.batch(datagram)
-        return cookies, others, len(rows), "".join(render_inet_rows(rows, options, resolver))
+    for family, items in ((Family.INET, dump.datagrams), (Family.INET6, dump.set_aside())):
 
-    try:
-        for datagram, outcome in ordered(dump.datagrams, work):
-            if outcome is not None and dump.merge(*outcome[:3]):
-                if outcome[3]:
-                    yield 1, outcome[3]
-                continue
-            rows = dump.rows(datagram)
-            yield from _with_warnings(render_inet_rows(rows, options, resolver), warnings, "tcp")
-        rows6 = dump.inet6()
-        yield from _with_warnings(render_inet_rows(rows6, options, resolver), warnings, "tcp")
-    except NetlinkError as exc:
-        yield _refused(Protocol.TCP, exc)
-        return 1
+        def work(
+            item: Chunk, family: Family = family
+        ) -> tuple[set[int], list[bytearray], int, str]:
+            rows, cookies, others = dump.batch(item, family)
+            return cookies, others, len(rows), "".join(render_inet_rows(rows, options, resolver))
+
+        try:
+            for item, outcome in ordered(items, work):
+                if outcome is not None:
+                    cookies, others, count, text = outcome
+                    if dump.merge(cookies, others, count, family):
+                        if text:
+                            yield 1, text
+                        continue
+                rows = dump.rows(item, family)
+                lines = render_inet_rows(rows, options, resolver)
+                yield from _with_warnings(lines, warnings, "tcp")
+        except NetlinkError as exc:
+            yield _refused(Protocol.TCP, exc)
+            return 1
     return 0
 
 
