@@ -351,10 +351,14 @@ def read_unix_blocks(proc: ProcFS, size: int = 1 << 14) -> tuple[str, Iterator[b
         raise _read_error(path, exc) from None
     end = first.find(b"\n") + 1 or len(first)
     header = first[:end].decode("utf-8", "surrogateescape")
-    return header, _unix_blocks(handle, first[end:], size, path)
+    # Without an Inode column (kernels before 2.2) the fast path reads nothing: one block.
+    cuts = "Inode" in header
+    return header, _unix_blocks(handle, first[end:], size, path, cuts)
 
 
-def _unix_blocks(handle: io.RawIOBase, buffer: bytes, size: int, path: str) -> Iterator[bytes]:
+def _unix_blocks(
+    handle: io.RawIOBase, buffer: bytes, size: int, path: str, cuts: bool
+) -> Iterator[bytes]:
     with handle:
         while True:
             try:
@@ -364,7 +368,7 @@ def _unix_blocks(handle: io.RawIOBase, buffer: bytes, size: int, path: str) -> I
             if not data:
                 break
             buffer += data
-            cut = _unix_cut(buffer) if len(buffer) >= size else 0
+            cut = _unix_cut(buffer) if cuts and len(buffer) >= size else 0
             if cut:
                 yield buffer[:cut]
                 buffer = buffer[cut:]

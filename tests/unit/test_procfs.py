@@ -178,6 +178,14 @@ def test_unix_blocks_parse_apart_as_the_whole_file(tmp_path: Path, size: int) ->
     assert any(r.path == "/run/a\nb c" for r in rows)
 
 
+def test_unix_blocks_without_an_inode_column_are_one(tmp_path: Path) -> None:
+    (tmp_path / "net").mkdir()
+    text = "Num RefCount Protocol Flags Type St Path\n" + unix_table(50)[len(UNIX_HEADER) :]
+    (tmp_path / "net" / "unix").write_text(text)
+    header, blocks = read_unix_blocks(ProcFS(tmp_path), 60)
+    assert [b.decode() for b in blocks] == [text[len(header) :]]
+
+
 def test_unix_blocks_of_a_missing_file_are_unsupported(tmp_path: Path) -> None:
     with pytest.raises(Unsupported):
         read_unix_blocks(ProcFS(tmp_path))
