@@ -23,6 +23,7 @@ import marshal
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from itertools import chain
 from typing import Any
 
 __all__ = ["Chunk", "ordered"]
@@ -54,6 +55,10 @@ def ordered(
         if item is None:
             return
         yield item, _attempt(work, item)
+    following = next(stream, None)
+    if following is None:
+        return
+    stream = chain((following,), stream)
     worker = _Worker.start(work)
     if worker is None:
         for item in stream:

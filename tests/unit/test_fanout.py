@@ -40,9 +40,13 @@ def test_results_come_back_in_order_and_a_worker_did_part_of_the_work() -> None:
     assert no_child_left()
 
 
-def test_a_short_stream_never_forks() -> None:
+def test_a_short_stream_never_forks(monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[object] = []
+    monkeypatch.setattr(fanout._Worker, "start", staticmethod(started.append))
     got = list(fanout.ordered(items(8), work, local=8))
     assert len(got) == 8 and {result[0] for _, result in got} == {os.getpid()}
+    assert started == []  # not even for a stream of exactly ``local`` items
+    assert len(list(fanout.ordered(items(9), work, local=8))) == 9 and len(started) == 1
 
 
 def test_no_fork_while_another_thread_runs() -> None:
