@@ -36,6 +36,7 @@ _HEADER = 4  # bytes of length before each message; an empty message is a failur
 # 100k UNIX sockets in 16 KiB blocks, 8 gave medians of 0.33-0.35 s a listing here and 3 gave
 # 0.35-0.38; 64 KiB blocks with 3, 0.46. On 10k TCP pairs the depth made no clear difference.)
 _DEPTH = 8
+_PATIENCE = 30.0  # seconds without an answer after which the worker is given up
 _AHEAD = 64  # items waiting behind an unanswered one before the parent waits for it
 _Entry = list[Any]  # [item, result, settled]
 Chunk = bytes | bytearray | memoryview  # an item (the worker is handed it as bytes)
@@ -173,11 +174,13 @@ class _Worker:
             except BlockingIOError:
                 if not block:
                     return
-                os.set_blocking(self.up, True)
-                try:
-                    data = os.read(self.up, _READ)
-                finally:
-                    os.set_blocking(self.up, False)
+                import select
+
+                if not select.select([self.up], [], [], _PATIENCE)[0]:
+                    os.kill(self.pid, 9)  # a worker that hangs is treated as dead
+                    self._lost()
+                    return
+                continue
             if not data:  # the worker died: what it owes is done at home
                 self._lost()
                 return

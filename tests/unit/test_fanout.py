@@ -102,6 +102,24 @@ def test_a_dead_worker_leaves_its_items_to_the_caller() -> None:
     assert no_child_left()
 
 
+def test_a_worker_that_hangs_is_given_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    parent = os.getpid()
+    monkeypatch.setattr(fanout, "_PATIENCE", 0.5)
+
+    def stuck(item: bytes) -> tuple[int, bytes]:
+        if os.getpid() != parent:
+            signal.pause()  # never answers (SIGKILL ends it)
+        return work(item)
+
+    given = items(100)
+    got = list(fanout.ordered(given, stuck, local=1))
+    assert [item for item, _ in got] == given
+    lost = [item for item, result in got if result is None]
+    assert 0 < len(lost) <= fanout._DEPTH  # what the worker held: done here by the caller
+    assert all(result[0] == parent for _, result in got if result is not None)
+    assert no_child_left()
+
+
 def test_an_error_of_the_stream_comes_after_the_items_before_it() -> None:
     def stream() -> Iterator[bytes]:
         yield from items(600)
