@@ -62,6 +62,12 @@ def read_inet(
 Table = Callable[[], Iterator[InetSocket]]
 
 
+def _one_tcp_dump(proc: ProcFS, source: str, families: Sequence[Family]) -> bool:
+    """Whether TCP of ``families`` is asked of netlink in one dump: both families wanted."""
+    both = Family.INET in families and Family.INET6 in families
+    return both and _netlink_wanted(proc, source, Protocol.TCP)
+
+
 def inet_tables(
     proc: ProcFS,
     source: str,
@@ -75,8 +81,7 @@ def inet_tables(
     kernel's TCP hash serves both (``read_tcp_sockets_diag_both``); if the kernel refuses
     that request, each family is read on its own as ``read_inet`` would.
     """
-    both = Family.INET in families and Family.INET6 in families
-    if protocol is not Protocol.TCP or not both or not _netlink_wanted(proc, source, protocol):
+    if protocol is not Protocol.TCP or not _one_tcp_dump(proc, source, families):
         return [
             (family, partial(read_inet, proc, source, protocol, family, on_error))
             for family in families
@@ -105,9 +110,7 @@ def tcp_dump(
     """The single TCP dump of ``inet_tables``, for a caller that takes it datagram by datagram
     (datagrams received when asked for); None where ``inet_tables`` would not make it (one
     family, /proc chosen or needed, the request refused), and then ``inet_tables`` applies."""
-    if not (Family.INET in families and Family.INET6 in families):
-        return None
-    if not _netlink_wanted(proc, source, Protocol.TCP):
+    if not _one_tcp_dump(proc, source, families):
         return None
     from .sockdiag import TcpDump
 
