@@ -278,8 +278,10 @@ def test_the_crowded_tables_take_many_datagrams_and_blocks(crowded_ns: NetNS) ->
 
 @pytest.mark.parametrize("candidate", [pnetstat_cmd, _netlink], ids=["auto", "netlink"])
 @pytest.mark.parametrize(
-    "flags", [["-tan"], ["-tn"], ["-tln"], ["-tanW"], ["-tano"], ["-x"], ["-xa"], ["-xl"], ["-an"]]
-)
+    "flags",
+    [["-tan"], ["-tn"], ["-tln"], ["-tanW"], ["-tano"], ["-ta", "--numeric-hosts"],
+     ["-x"], ["-xa"], ["-xl"], ["-an"]],
+)  # fmt: skip
 def test_a_listing_shared_with_a_worker_is_byte_identical(
     crowded_ns: NetNS, flags: list[str], candidate: Callable[[Sequence[str]], list[str]]
 ) -> None:
