@@ -2,8 +2,8 @@
 the interface ioctls netstat asks (flags, MTU, hardware address, IPv4 addresses, ...).
 
 The list is /proc/net/dev's interfaces plus every IPv4 address label ``SIOCGIFCONF`` reports
-(so ``eth0:1`` aliases appear, without counters), in netstat's natural order. The /proc root is
-a parameter, but the ioctls always answer for the caller's network namespace.
+(so ``eth0:1`` aliases appear, without counters), in netstat's order (``netstat_order``). The
+/proc root is a parameter, but the ioctls always answer for the caller's network namespace.
 """
 
 import _socket  # the C module: socket.py's enums cost start-up and are not needed here
@@ -20,7 +20,8 @@ from .model_tables import Inet6Address, Interface, InterfaceCounters
 from .procfs import ProcFS
 
 __all__ = [
-    "natural_key",
+    "compare_names",
+    "netstat_order",
     "parse_dev_lines",
     "parse_if_inet6_lines",
     "read_interfaces",
@@ -87,20 +88,79 @@ def parse_if_inet6_lines(lines: Iterable[str]) -> Iterator[Inet6Address]:
             continue
 
 
-def natural_key(name: str) -> tuple[bytes, int, bytes, int, bytes]:
-    """netstat's interface order: ``eth0 < eth1 < eth10``, ``veth0 < veth0:1 < veth2``.
+def _name_parts(name: bytes) -> tuple[bytes, int, int, int | None]:
+    """A name as netstat's order sees it: (stem, where its trailing digits start, their value
+    as a C int, the alias number or None).
 
-    >>> sorted(["eth10", "veth0:1", "lo", "eth1", "veth2", "veth0"], key=natural_key)
-    ['eth1', 'eth10', 'lo', 'veth0', 'veth0:1', 'veth2']
+    Only an all-digit alias (``eth0:1``) is set apart; ``eth0:x`` and ``eth0:`` are plain
+    names, which is why netstat lists them after ``eth1`` (observed with net-tools 2.10).
     """
-    base, colon, alias = name.partition(":")
-    alias_number = int(alias) if colon and alias.isdigit() else -1
-    digits = len(base) - len(base.rstrip("0123456789"))
-    prefix = base[: len(base) - digits]
-    number = int(base[len(base) - digits :]) if digits else -1
-    encoded = base.encode("utf-8", "surrogateescape")
-    return (prefix.encode("utf-8", "surrogateescape"), number, encoded, alias_number,
-            alias.encode("utf-8", "surrogateescape"))  # fmt: skip
+    stem, colon, alias = name.partition(b":")
+    alias_number = None
+    if colon and alias and alias.isdigit():
+        alias_number = _c_int(int(alias))
+    else:
+        stem = name
+    start = len(stem.rstrip(b"0123456789"))
+    number = _c_int(int(stem[start:])) if start < len(stem) else 0
+    return stem, start, number, alias_number
+
+
+def _c_int(value: int) -> int:
+    # netstat reads the digits into a C int: a 15-digit run wraps (a4294967297 sorts as a1).
+    return (value + 2**31) % 2**32 - 2**31
+
+
+def compare_names(a: str, b: str) -> int:
+    """netstat's interface comparison: negative, zero or positive as ``a`` sorts before,
+    with or after ``b``.
+
+    The stems are compared up to the shorter one's trailing digits; then the stem whose digits
+    start earlier comes first; then the numbers, then a plain name before its aliases and the
+    alias numbers; a tie is settled by the bytes (``eth001 < eth01 < eth1``).
+
+    >>> names = ["veth0:x", "eth10", "veth0:1", "lo", "eth1", "veth2", "veth0", "eth01"]
+    >>> import functools
+    >>> sorted(names, key=functools.cmp_to_key(compare_names))
+    ['eth01', 'eth1', 'eth10', 'lo', 'veth0', 'veth0:1', 'veth2', 'veth0:x']
+    """
+    raw_a = a.encode("utf-8", "surrogateescape")
+    raw_b = b.encode("utf-8", "surrogateescape")
+    stem_a, start_a, number_a, alias_a = _name_parts(raw_a)
+    stem_b, start_b, number_b, alias_b = _name_parts(raw_b)
+    common = min(start_a, start_b)
+    for key_a, key_b in (
+        (stem_a[:common], stem_b[:common]),
+        (start_a, start_b),
+        (number_a, number_b),
+        (alias_a is not None, alias_b is not None),
+        (alias_a or 0, alias_b or 0),
+        (raw_a, raw_b),
+    ):
+        if key_a != key_b:
+            return -1 if key_a < key_b else 1  # type: ignore[operator]
+    return 0
+
+
+def netstat_order(names: Iterable[str]) -> list[str]:
+    """Names in the order netstat lists them: each is placed, in the order read, after the
+    last listed name that sorts before it (searching from the end), and a name equal to one
+    listed is dropped. On names that sort consistently this is simply sorted order.
+
+    >>> netstat_order(["lo", "v1", "v0", "lo", "v0:zoo", "v0:1"])
+    ['lo', 'v0', 'v0:1', 'v1', 'v0:zoo']
+    """
+    listed: list[str] = []
+    for name in names:
+        place, order = len(listed), 1
+        while place > 0:
+            order = compare_names(listed[place - 1], name)
+            if order <= 0:
+                break
+            place -= 1
+        if order != 0:
+            listed.insert(place, name)
+    return listed
 
 
 def _ifreq(name: str) -> bytes:
@@ -194,9 +254,8 @@ def read_interfaces(proc: ProcFS) -> tuple[list[Interface], list[ProcReadError]]
     sock = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
     try:
         fd = sock.fileno()
-        names = set(counters) | set(_ipv4_labels(fd))
         found = []
-        for name in sorted(names, key=natural_key):
+        for name in netstat_order([*counters, *_ipv4_labels(fd)]):
             inet6 = tuple(a for a in addresses6 if a.device == name)
             try:
                 found.append(_describe(fd, name, counters.get(name), inet6))

@@ -9,7 +9,7 @@ import pytest
 
 from pnetstat.errors import ParseError, Unsupported
 from pnetstat.igmp import parse_igmp6_lines, parse_igmp_lines, read_igmp
-from pnetstat.netdev import natural_key, parse_dev_lines, parse_if_inet6_lines
+from pnetstat.netdev import compare_names, netstat_order, parse_dev_lines, parse_if_inet6_lines
 from pnetstat.procfs import ProcFS
 from pnetstat.routing import parse_ipv6_route_lines, read_ipv6_routes, read_routes
 from pnetstat.snmp import parse_key_value_lines, read_stat_file
@@ -47,8 +47,21 @@ def test_dev_counters_aliases_and_natural_order() -> None:
     parsed = dict(parse_dev_lines(odd))
     assert parsed["eth0:1"].tx_compressed == 16 and parsed["x"].rx_packets == 2
     names = ["veth2", "lo", "veth0:1", "eth10", "eth1", "veth0", "averylongname15"]
-    assert sorted(names, key=natural_key) == [
+    assert netstat_order(names) == [
         "averylongname15", "eth1", "eth10", "lo", "veth0", "veth0:1", "veth2"]  # fmt: skip
+
+
+def test_interface_order_found_against_netstat() -> None:
+    # Each pair as net-tools 2.10 ordered it in a live namespace (tests/test_interface_order.py
+    # checks the rule on generated sets).
+    before = [("v1", "v0:zoo"), ("v0:10", "v1"), ("v0:2", "v0:10"), ("v0:02", "v0:2"),
+              ("eth001", "eth01"), ("eth01", "eth1"), ("v0:", "v0:1x"), ("a4294967297", "a2"),
+              ("a2", "a12345678901234"), ("a12345678901234", "ab"), ("v0", "v0:0")]  # fmt: skip
+    for a, b in before:
+        assert compare_names(a, b) < 0 < compare_names(b, a), (a, b)
+    assert compare_names("eth1", "eth1") == 0
+    # Read order /proc/net/dev then SIOCGIFCONF; a label listed again is not repeated.
+    assert netstat_order(["lo", "v1", "v0", "lo", "v0:zoo", "v1"]) == ["lo", "v0", "v1", "v0:zoo"]
 
 
 def test_if_inet6_lines() -> None:
