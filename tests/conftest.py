@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +23,13 @@ _HERE = str(Path(__file__).resolve().parent)
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
-from netns import POPULATED_ADDRESSES, POPULATED_HOSTS, NetNS, populate  # noqa: E402
+from netns import (  # noqa: E402
+    POPULATED_ADDRESSES,
+    POPULATED_HOSTS,
+    REPO_ROOT,
+    NetNS,
+    populate,
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -83,3 +90,20 @@ def populated_ns() -> Iterator[NetNS]:
     with NetNS(hosts=POPULATED_HOSTS, addresses=POPULATED_ADDRESSES) as ns:
         populate(ns)
         yield ns
+
+
+@pytest.fixture(scope="session")
+def readable_package() -> Iterator[Path]:
+    """A copy of the package any user can import, for tests that run pnetstat as another
+    user: the checkout itself may sit in a directory only its owner can enter (a ``mktemp -d``
+    clone is 0700). Yields the directory to put on PYTHONPATH."""
+    top = Path(tempfile.mkdtemp(prefix="pnetstat-readable-"))
+    try:
+        shutil.copytree(
+            REPO_ROOT / "pnetstat", top / "pnetstat", ignore=shutil.ignore_patterns("__pycache__")
+        )
+        for path in [top, *top.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        yield top
+    finally:
+        shutil.rmtree(top, ignore_errors=True)

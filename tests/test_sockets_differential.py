@@ -8,6 +8,7 @@ with only queue sizes and timers masked where two netstat runs show they moved.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import pytest
 from netns import NetNS, assert_same, compare, netstat_cmd, pnetstat_cmd
@@ -118,13 +119,16 @@ def _as_nobody(build: Callable[[Sequence[str]], list[str]]) -> Callable[[Sequenc
 
 
 @pytest.mark.parametrize("flags", [["-tanp"], ["-anp"], ["-xp"], ["-anpe"], ["-tulpn"]])
-def test_unprivileged_user_sees_what_netstat_sees(populated_ns: NetNS, flags: list[str]) -> None:
+def test_unprivileged_user_sees_what_netstat_sees(
+    populated_ns: NetNS, flags: list[str], readable_package: Path
+) -> None:
     """As nobody, -p shows only what netstat shows, with its note on stderr."""
     result = compare(
         populated_ns,
         flags,
         reference=_as_nobody(netstat_cmd),
         candidate=_as_nobody(pnetstat_cmd),
+        env={"PYTHONPATH": str(readable_package)},
     )
     assert b"Not all processes" in result.first.stderr or b"No info" in result.first.stderr
     assert_same(result)
