@@ -26,6 +26,9 @@ from .resolve import Resolver
 __all__ = ["USAGE", "main", "run"]
 
 PROG = "pnetstat"
+# A command line that cannot be acted on: netstat's status for its usage errors, and ours for a
+# bad value of a pnetstat option or an unusable --proc-root (the README lists every status).
+EXIT_BAD_VALUE = 3
 
 USAGE = """\
 usage: pnetstat [options]               list sockets (default: connected ones)
@@ -122,6 +125,11 @@ def main(
     parsed = parse_args(args, PROG)
     if isinstance(parsed, Exit):
         return _exit(parsed, out, err)
+    if parsed.proc_root is not None and proc is None:
+        problem = _unusable_proc_root(parsed.proc_root)
+        if problem:
+            err.write(f"{PROG}: --proc-root: {problem}\n")
+            return EXIT_BAD_VALUE
     for warning in parsed.warnings:
         err.write(warning)
     resolver = Resolver(
@@ -137,6 +145,18 @@ def main(
             return status
         first = False
         time.sleep(sleep)
+
+
+def _unusable_proc_root(root: str) -> str | None:
+    """Why ``root`` cannot stand for /proc, or None. Checked before any output, so that a
+    mistyped path is not reported in netstat's words as a kernel without TCP support."""
+    try:
+        os.listdir(root)
+    except OSError as exc:
+        return f"{root}: {exc.strerror}"
+    if not os.path.isdir(os.path.join(root, "net")):
+        return f"{root}: not a /proc tree (it has no net directory)"
+    return None
 
 
 def _exit(outcome: Exit, out: TextIO, err: TextIO) -> int:

@@ -253,11 +253,13 @@ def _parse(args: Sequence[str], prog: str) -> Options:
     seconds: dict[str, Any] = {}
     for key, value in _getopt(args, prog):
         if key == "proc-root":
+            if not value:
+                raise _Abort(Exit(3, f"{prog}: --proc-root wants a directory, not ''\n"))
             seconds["proc_root"] = value
         elif key == "source":
             if value not in ("auto", "netlink", "proc"):
                 message = f"{prog}: --source takes auto, netlink or proc, not {value!r}\n"
-                raise _Abort(Exit(3, message, usage=True))
+                raise _Abort(Exit(3, message))
             seconds["source"] = value
         elif key in ("dns-timeout", "dns-deadline"):
             seconds[key.replace("-", "_")] = _seconds(key, value or "", prog)
@@ -316,7 +318,7 @@ def _seconds(key: str, value: str, prog: str) -> float:
         number = -1.0
     if not 0 <= number < float("inf"):
         message = f"{prog}: --{key} wants a number of seconds, not {value!r}\n"
-        raise _Abort(Exit(3, message, usage=True))
+        raise _Abort(Exit(3, message))
     return number
 
 

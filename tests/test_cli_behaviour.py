@@ -200,3 +200,27 @@ def test_proc_root_reads_another_tree() -> None:
     record = next(r for r in records if r["argv"] == ["-tan"])
     ours = _run(pnetstat_cmd(["-tan", f"--proc-root={fixtures / 'proc' / 'live-ns'}"]))
     assert (ours.stdout.decode(), ours.returncode) == (record["stdout"], record["status"])
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--proc-root=/nonexistent", "-tan"], "--proc-root: /nonexistent: No such file"),
+        (["--proc-root", "/etc/passwd", "-i"], "--proc-root: /etc/passwd: Not a directory"),
+        (["--proc-root=/etc", "-rn"], "--proc-root: /etc: not a /proc tree"),
+        (["--proc-root=", "-s"], "--proc-root wants a directory, not ''"),
+        (["--source=kernel", "-tan"], "--source takes auto, netlink or proc, not 'kernel'"),
+        (["--sou=proc2"], "--source takes auto, netlink or proc, not 'proc2'"),
+        (["--dns-timeout=nan"], "--dns-timeout wants a number of seconds, not 'nan'"),
+        (["--dns-deadline=-1", "-t"], "--dns-deadline wants a number of seconds, not '-1'"),
+        (["--dns-timeout", "inf"], "--dns-timeout wants a number of seconds, not 'inf'"),
+    ],
+)
+def test_bad_values_of_our_options_are_one_line(flags: list[str], message: str) -> None:
+    """pnetstat's own options get pnetstat's own words: one line on stderr, nothing on stdout
+    (the path is checked before any header), status 3 as documented in the README."""
+    ours = _run(pnetstat_cmd(flags))
+    assert ours.returncode == 3
+    assert ours.stdout == b""
+    lines = ours.stderr.decode().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("pnetstat: " + message), lines
