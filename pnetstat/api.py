@@ -9,14 +9,14 @@ import os
 from collections.abc import Iterable
 
 from .errors import Unsupported
-from .igmp import read_igmp, read_igmp6
 from .model import Family, InetSocket, Protocol, TcpState, UnixSocket
 from .model_tables import GroupMembership, Interface, Route4, Route6, StatSection
-from .netdev import read_interfaces
-from .procfs import ProcFS, ignore_errors
-from .routing import read_ipv6_routes, read_routes
-from .snmp import read_stat_file
-from .sources import SOURCES, inet_tables, read_unix
+from .sources.igmp import read_igmp, read_igmp6
+from .sources.netdev import read_interfaces
+from .sources.procfs import ProcFS, ignore_errors
+from .sources.routing import read_ipv6_routes, read_routes
+from .sources.snmp import read_stat_file
+from .sources.sockets import SOURCES, inet_tables, read_unix
 
 __all__ = ["groups", "interfaces", "routes", "sockets", "statistics"]
 

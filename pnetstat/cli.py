@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 from ._version import __version__
 from .commands import Command, Context
 from .options import Exit, Mode, Options, parse_args
-from .procfs import ProcFS
 from .resolve import Resolver
+from .sources.procfs import ProcFS
 
 __all__ = ["USAGE", "main", "run"]
 

@@ -24,8 +24,8 @@ from typing import NamedTuple
 
 from .errors import Unsupported
 from .model import Family, InetSocket, OwnerMap, Protocol, UnixSocket
-from .processes import read_owners
-from .procfs import ProcFS, read_inet_sockets, read_unix_sockets
+from .sources.processes import read_owners
+from .sources.procfs import ProcFS, read_inet_sockets, read_unix_sockets
 
 __all__ = [
     "CONN_CLOSE",

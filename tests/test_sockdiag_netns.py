@@ -63,10 +63,10 @@ sys.stdin.read()
 READ = r"""
 import json, struct
 from ipaddress import IPv4Address, IPv6Address
-from pnetstat import sockdiag
+from pnetstat.sources import sockdiag
 from pnetstat.errors import NetlinkError
 from pnetstat.model import Family, Protocol
-from pnetstat.procfs import ProcFS, read_inet_sockets, read_unix_sockets
+from pnetstat.sources.procfs import ProcFS, read_inet_sockets, read_unix_sockets
 
 def record(row):
     return {k: str(v) if isinstance(v, (IPv4Address, IPv6Address)) else
@@ -189,8 +189,8 @@ def test_netstat_text_from_netlink_is_byte_identical(
 
 UNIX_REFS = r"""
 import json, sys
-from pnetstat.procfs import ProcFS, read_unix_sockets
-from pnetstat.sockdiag import read_unix_sockets_diag
+from pnetstat.sources.procfs import ProcFS, read_unix_sockets
+from pnetstat.sources.sockdiag import read_unix_sockets_diag
 inode = int(sys.argv[1])
 print(json.dumps([[r.ref_count for r in rows if r.inode == inode]
                   for rows in (read_unix_sockets(ProcFS()), read_unix_sockets_diag())]))
@@ -236,7 +236,7 @@ sys.stdin.read()
 """
 
 COUNT = r"""
-from pnetstat import sockdiag
+from pnetstat.sources import sockdiag
 dump = sockdiag.TcpDump()
 datagrams = 0
 for datagram in dump.datagrams:

@@ -13,8 +13,8 @@ pytestmark = pytest.mark.differential
 AGREE = """
 import json, sys
 from pnetstat.model import Family, Protocol
-from pnetstat.procfs import ProcFS, read_inet_sockets
-from pnetstat.sockdiag import read_inet_sockets_diag, read_tcp_sockets_diag_both
+from pnetstat.sources.procfs import ProcFS, read_inet_sockets
+from pnetstat.sources.sockdiag import read_inet_sockets_diag, read_tcp_sockets_diag_both
 def table(rows):
     return [[s.inode, str(s.local_address), s.local_port, str(s.remote_address),
              s.remote_port, s.state, s.rx_queue, s.tx_queue, s.uid] for s in rows]
@@ -33,7 +33,7 @@ print(json.dumps(out))
 
 BROKEN_NETLINK = """
 import errno, sys
-import pnetstat.sockdiag as diag
+import pnetstat.sources.sockdiag as diag
 from pnetstat.errors import NetlinkError
 def refused(*args, **kwargs):
     raise NetlinkError("sock_diag: EPERM (forced by the test)", errno.EPERM)

@@ -11,8 +11,8 @@ writes what it yields. The message texts here are netstat's own words.
 from collections.abc import Generator
 from typing import NamedTuple
 
-from ..procfs import ProcFS
 from ..resolve import Resolver
+from ..sources.procfs import ProcFS
 
 __all__ = ["Command", "Context", "no_support"]
 

@@ -7,8 +7,8 @@ pass (README, deliberate differences).
 """
 
 from ..errors import ParseError, ProcReadError, Unsupported
-from ..igmp import read_igmp, read_igmp6
 from ..options import Options
+from ..sources.igmp import read_igmp, read_igmp6
 from ..views.groups import render_group_header, render_group_rows
 from . import Command, Context, no_support
 

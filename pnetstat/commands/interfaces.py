@@ -1,7 +1,7 @@
 """``netstat -i``: the interface table (``-e``: the long form), with netstat's messages."""
 
-from ..netdev import read_interfaces, vanished
 from ..options import Options
+from ..sources.netdev import read_interfaces, vanished
 from ..views.interfaces import render_interface_header, render_interfaces
 from . import Command, Context
 

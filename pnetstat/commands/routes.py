@@ -7,7 +7,7 @@ without routing tables get netstat's messages and statuses; so do the families L
 
 from ..errors import ProcReadError
 from ..options import Options
-from ..routing import read_ipv6_routes, read_routes
+from ..sources.routing import read_ipv6_routes, read_routes
 from ..views.routes import render_route4, render_route6
 from . import Command, Context
 

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 from ..errors import NetlinkError, ParseError, ProcReadError, Unsupported
 from ..model import Family, InetSocket, OwnerMap, Protocol, UnixSocket
 from ..options import Options
-from ..processes import read_owners
-from ..procfs import parse_unix_block, read_unix_blocks
 from ..resolve import Resolver
-from ..sources import inet_tables, read_unix, tcp_dump
+from ..sources.processes import read_owners
+from ..sources.procfs import parse_unix_block, read_unix_blocks
+from ..sources.sockets import inet_tables, read_unix, tcp_dump
 from ..views.sockets import (
     render_inet_header,
     render_inet_rows,
@@ -30,7 +30,7 @@ from ..views.sockets import (
 from . import Command, Context, no_support
 
 if TYPE_CHECKING:
-    from ..sockdiag import TcpDump
+    from ..sources.sockdiag import TcpDump
 
 __all__ = ["list_sockets", "owner_notes"]
 
@@ -108,7 +108,7 @@ class _JsonSink:
 
     def group_section(self, options: Options, context: Context) -> Command:
         """-g in JSON: memberships go in a "groups" list (or one line each, "record": "group")."""
-        from ..igmp import read_igmp, read_igmp6
+        from ..sources.igmp import read_igmp, read_igmp6
 
         names = None if options.numeric_hosts else context.resolver
         for reader, wanted in ((read_igmp, options.inet), (read_igmp6, options.inet6)):

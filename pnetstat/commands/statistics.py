@@ -17,8 +17,8 @@ import errno
 from ..errors import ParseError, ProcReadError
 from ..model_tables import StatSection
 from ..options import Options
-from ..procfs import ProcFS
-from ..snmp import parse_stat_lines
+from ..sources.procfs import ProcFS
+from ..sources.snmp import parse_stat_lines
 from ..views.statistics import render_statistics
 from . import Command, Context
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from pnetstat.cli import main
 from pnetstat.errors import Error
 from pnetstat.model import Family, Protocol
-from pnetstat.procfs import parse_inet_lines, parse_unix_lines
+from pnetstat.sources.procfs import parse_inet_lines, parse_unix_lines
 
 LIVE = Path(__file__).resolve().parent.parent / "fixtures" / "proc" / "live-ns" / "net"
 CAPTURES = {name: (LIVE / name).read_text() for name in ("tcp", "tcp6", "udp", "raw6", "unix")}
@@ -115,10 +115,10 @@ OTHER_CAPTURES = {
 @given(st.sampled_from(sorted(OTHER_CAPTURES)).flatmap(
     lambda name: st.tuples(st.just(name), mutated(OTHER_CAPTURES[name]))))  # fmt: skip
 def test_other_parsers_never_raise_untyped(case: tuple[str, list[str]]) -> None:
-    from pnetstat.igmp import parse_igmp6_lines, parse_igmp_lines
-    from pnetstat.netdev import parse_dev_lines
-    from pnetstat.routing import parse_ipv6_route_lines, parse_route_lines
-    from pnetstat.snmp import parse_key_value_lines, parse_paired_lines
+    from pnetstat.sources.igmp import parse_igmp6_lines, parse_igmp_lines
+    from pnetstat.sources.netdev import parse_dev_lines
+    from pnetstat.sources.routing import parse_ipv6_route_lines, parse_route_lines
+    from pnetstat.sources.snmp import parse_key_value_lines, parse_paired_lines
 
     name, lines = case
     errors: list[Error] = []

@@ -105,7 +105,7 @@ def test_a_socket_listing_loads_only_what_it_needs() -> None:
     )  # fmt: skip
     loaded = set(done.stdout.split())
     assert "pnetstat.views.sockets" in loaded  # it did list sockets
-    heavy = {"pnetstat.model_tables", "pnetstat.api", "pnetstat.views.json", "pnetstat.snmp",
-             "pnetstat.routing", "pnetstat.netdev", "pnetstat.readahead", "dataclasses",
+    heavy = {"pnetstat.model_tables", "pnetstat.api", "pnetstat.views.json", "pnetstat.sources.snmp",
+             "pnetstat.sources.routing", "pnetstat.sources.netdev", "pnetstat.sources.readahead", "dataclasses",
              "argparse", "queue", "inspect", "json", "subprocess"}  # fmt: skip
     assert loaded & heavy == set()

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pnetstat import processes
-from pnetstat.processes import read_owners
-from pnetstat.procfs import ProcFS
+from pnetstat.sources import processes
+from pnetstat.sources.processes import read_owners
+from pnetstat.sources.procfs import ProcFS
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "proc"
 

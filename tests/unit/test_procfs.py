@@ -9,7 +9,7 @@ import pytest
 
 from pnetstat.errors import ParseError, ProcReadError, Unsupported
 from pnetstat.model import Family, Protocol
-from pnetstat.procfs import (
+from pnetstat.sources.procfs import (
     ProcFS,
     parse_inet_lines,
     parse_unix_block,

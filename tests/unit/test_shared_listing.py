@@ -21,7 +21,7 @@ from test_procfs import unix_table
 from test_sockdiag import header, inet, old
 
 import pnetstat.commands.sockets as sockets
-import pnetstat.sockdiag as sd
+import pnetstat.sources.sockdiag as sd
 from pnetstat import fanout
 from pnetstat.cli import main
 

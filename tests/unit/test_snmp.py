@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from pnetstat.errors import ParseError, ProcReadError
-from pnetstat.procfs import ProcFS
-from pnetstat.snmp import (
+from pnetstat.sources.procfs import ProcFS
+from pnetstat.sources.snmp import (
     parse_key_value_lines,
     parse_paired_lines,
     parse_sctp_lines,

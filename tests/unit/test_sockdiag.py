@@ -16,10 +16,10 @@ from ipaddress import IPv4Address, IPv6Address
 
 import pytest
 
-import pnetstat.sockdiag as sd
+import pnetstat.sources.sockdiag as sd
 from pnetstat.errors import NetlinkError, ParseError
 from pnetstat.model import Family, InetSocket, Protocol, UnixSocket
-from pnetstat.procfs import parse_inet_lines, parse_unix_lines
+from pnetstat.sources.procfs import parse_inet_lines, parse_unix_lines
 
 TCP, UDP, RAW = Protocol.TCP, Protocol.UDP, Protocol.RAW
 V4, V6 = Family.INET, Family.INET6
@@ -530,12 +530,12 @@ def test_the_reader_thread_hands_over_datagrams_up_to_done() -> None:
 
 
 def test_an_answer_in_one_datagram_starts_no_thread(monkeypatch: pytest.MonkeyPatch) -> None:
-    import pnetstat.readahead
+    import pnetstat.sources.readahead
 
     def no_thread(*args: object, **kwargs: object) -> Iterator[bytes]:
         raise AssertionError("a reader thread was started")
 
-    monkeypatch.setattr(pnetstat.readahead, "read_ahead", no_thread)
+    monkeypatch.setattr(pnetstat.sources.readahead, "read_ahead", no_thread)
     sock = FakeSocket([inet(inode=1) + done(), b"never read"])
     assert [bytes(d) for d in datagrams(sock)] == [inet(inode=1) + done()]
     assert sock.closed.is_set() and sock.received == 1

@@ -8,11 +8,16 @@ from pathlib import Path
 import pytest
 
 from pnetstat.errors import ParseError, Unsupported
-from pnetstat.igmp import parse_igmp6_lines, parse_igmp_lines, read_igmp
-from pnetstat.netdev import compare_names, netstat_order, parse_dev_lines, parse_if_inet6_lines
-from pnetstat.procfs import ProcFS
-from pnetstat.routing import parse_ipv6_route_lines, read_ipv6_routes, read_routes
-from pnetstat.snmp import parse_key_value_lines, read_stat_file
+from pnetstat.sources.igmp import parse_igmp6_lines, parse_igmp_lines, read_igmp
+from pnetstat.sources.netdev import (
+    compare_names,
+    netstat_order,
+    parse_dev_lines,
+    parse_if_inet6_lines,
+)
+from pnetstat.sources.procfs import ProcFS
+from pnetstat.sources.routing import parse_ipv6_route_lines, read_ipv6_routes, read_routes
+from pnetstat.sources.snmp import parse_key_value_lines, read_stat_file
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "proc"
 

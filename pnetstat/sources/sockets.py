@@ -19,8 +19,8 @@ from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from typing import TYPE_CHECKING
 
-from .errors import NetlinkError
-from .model import Family, InetSocket, Protocol, UnixSocket
+from ..errors import NetlinkError
+from ..model import Family, InetSocket, Protocol, UnixSocket
 from .procfs import ErrorHandler, ProcFS, read_inet_sockets, read_unix_sockets
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ import errno
 import os
 from collections.abc import Collection
 
-from .model import Owner, OwnerMap
+from ..model import Owner, OwnerMap
 from .procfs import ProcFS
 
 __all__ = ["parse_socket_link", "read_argv0", "read_owners"]

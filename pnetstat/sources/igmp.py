@@ -7,9 +7,9 @@ pure. A line netstat cannot scan is reported to ``on_error`` with its line numbe
 from collections.abc import Iterable, Iterator
 from ipaddress import IPv4Address, IPv6Address
 
-from .errors import ParseError
-from .model import Family
-from .model_tables import GroupMembership
+from ..errors import ParseError
+from ..model import Family
+from ..model_tables import GroupMembership
 from .procfs import ErrorHandler, ProcFS, ignore_errors
 
 __all__ = ["parse_igmp6_lines", "parse_igmp_lines", "read_igmp", "read_igmp6"]

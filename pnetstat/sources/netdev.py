@@ -15,8 +15,8 @@ import struct
 from collections.abc import Iterable, Iterator
 from ipaddress import IPv4Address, IPv6Address
 
-from .errors import ProcReadError
-from .model_tables import Inet6Address, Interface, InterfaceCounters
+from ..errors import ProcReadError
+from ..model_tables import Inet6Address, Interface, InterfaceCounters
 from .procfs import ProcFS
 
 __all__ = [

@@ -35,8 +35,8 @@ from ipaddress import IPv4Address, IPv6Address
 from itertools import chain
 from typing import NamedTuple, TypeVar
 
-from .errors import NetlinkError, ParseError
-from .model import Family, InetSocket, IPAddress, Protocol, UnixSocket
+from ..errors import NetlinkError, ParseError
+from ..model import Family, InetSocket, IPAddress, Protocol, UnixSocket
 from .procfs import ErrorHandler, ignore_errors
 
 __all__ = [

@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable, Iterator
 from ipaddress import IPv4Address, IPv6Address
 from itertools import chain
 
-from .errors import ParseError, ProcReadError, Unsupported
-from .model import Family, InetSocket, IPAddress, Protocol, UnixSocket
+from ..errors import ParseError, ProcReadError, Unsupported
+from ..model import Family, InetSocket, IPAddress, Protocol, UnixSocket
 
 __all__ = [
     "ErrorHandler",

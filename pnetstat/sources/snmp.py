@@ -15,8 +15,8 @@ separators are netstat's, not Python's ``str.split``.
 import re
 from collections.abc import Iterable
 
-from .errors import ParseError
-from .model_tables import StatSection
+from ..errors import ParseError
+from ..model_tables import StatSection
 from .procfs import ErrorHandler, ProcFS, ignore_errors
 
 __all__ = [

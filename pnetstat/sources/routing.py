@@ -7,7 +7,7 @@ located by the header's names as netstat locates them; rows come in file order.
 from collections.abc import Iterable, Iterator
 from ipaddress import IPv4Address, IPv6Address
 
-from .model_tables import Route4, Route6
+from ..model_tables import Route4, Route6
 from .procfs import ProcFS
 
 __all__ = ["parse_ipv6_route_lines", "parse_route_lines", "read_ipv6_routes", "read_routes"]
