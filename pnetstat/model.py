@@ -19,16 +19,19 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from .model_tables import (
+        Container,
         GroupMembership,
         Inet6Address,
         Interface,
         InterfaceCounters,
+        Namespace,
         Route4,
         Route6,
         StatSection,
     )
 
 __all__ = [
+    "Container",
     "Family",
     "GroupMembership",
     "IPAddress",
@@ -36,6 +39,7 @@ __all__ = [
     "InetSocket",
     "Interface",
     "InterfaceCounters",
+    "Namespace",
     "Owner",
     "OwnerMap",
     "Protocol",
@@ -228,8 +232,8 @@ class OwnerMap(NamedTuple):
 # The other views' types live in model_tables, built on first use: a socket listing, the
 # common run, then does not pay for defining them at start-up.
 _TABLES = frozenset(
-    ("GroupMembership", "Inet6Address", "Interface", "InterfaceCounters", "Route4", "Route6",
-     "StatSection")
+    ("Container", "GroupMembership", "Inet6Address", "Interface", "InterfaceCounters",
+     "Namespace", "Route4", "Route6", "StatSection")
 )  # fmt: skip
 
 

@@ -1,5 +1,6 @@
 """The model types of the views other than the socket listing: multicast groups, counters,
-routes and interfaces (see ``model`` for the conventions, which hold here too).
+routes, interfaces, network namespaces and containers (see ``model`` for the conventions,
+which hold here too).
 
 They are apart from ``model`` only so that the socket listing, which is most runs, does not
 pay for building these classes at start-up (about 2 ms); ``pnetstat.model`` still offers
@@ -13,10 +14,12 @@ from typing import NamedTuple
 from .model import Family, IPAddress
 
 __all__ = [
+    "Container",
     "GroupMembership",
     "Inet6Address",
     "Interface",
     "InterfaceCounters",
+    "Namespace",
     "Route4",
     "Route6",
     "StatSection",
@@ -144,3 +147,48 @@ class Interface(NamedTuple):
     destination: IPv4Address | None
     map: tuple[int, int, int, int, int, int] | None
     inet6: tuple[Inet6Address, ...] = ()
+
+
+# ------------------------------------------------------------------- namespaces, containers
+
+
+class Container(NamedTuple):
+    """The container a process runs in, as its cgroup path names it.
+
+    ``runtime`` is one of ``docker``, ``containerd``, ``cri-o``, ``podman``, ``lxc``,
+    ``systemd-nspawn`` or ``kubernetes`` (a pod's cgroup without a container scope below it);
+    ``id`` is the full container id (64 hex digits) or, for LXC and nspawn, the machine name;
+    ``pod_uid`` is the Kubernetes pod's UID (with dashes) when the path is under a pod.
+    """
+
+    runtime: str
+    id: str
+    pod_uid: str | None = None
+
+    @property
+    def short(self) -> str:
+        """The id as ``docker ps`` shows it: 12 hex digits, or the name."""
+        hexdigits = len(self.id) == 64 and all(c in "0123456789abcdef" for c in self.id)
+        return self.id[:12] if hexdigits else self.id
+
+
+class Namespace(NamedTuple):
+    """One network namespace of the host, found once however many ways lead to it.
+
+    ``device`` and ``inode`` identify it (the namespace file's st_dev and st_ino); ``name`` is
+    its name under /run/netns (``None`` if it has none); ``paths`` are the files that lead to
+    it (bind mounts, then one /proc/PID/ns/net per process); ``pids`` the processes inside it;
+    ``container`` what the processes' cgroups say, where they agree on one.
+    """
+
+    device: int
+    inode: int
+    name: str | None
+    paths: tuple[str, ...]
+    pids: tuple[int, ...]
+    container: Container | None = None
+
+    @property
+    def label(self) -> str:
+        """Its name, or ``net:[INODE]`` as /proc/PID/ns/net reads when it has none."""
+        return self.name if self.name is not None else f"net:[{self.inode}]"
