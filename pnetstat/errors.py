@@ -8,12 +8,21 @@ statuses::
      +-- ProcReadError     a /proc file exists but reading it failed (EIO, ...)
      |    +-- Unsupported  the kernel does not provide a file (ENOENT/EACCES): no such support
      +-- NetlinkError      a NETLINK_SOCK_DIAG request failed
+ +-- NamespaceError    a network namespace cannot be found or entered
      +-- UsageError        bad command-line input (options, address families)
 """
 
 from __future__ import annotations
 
-__all__ = ["Error", "NetlinkError", "ParseError", "ProcReadError", "Unsupported", "UsageError"]
+__all__ = [
+    "Error",
+    "NamespaceError",
+    "NetlinkError",
+    "ParseError",
+    "ProcReadError",
+    "Unsupported",
+    "UsageError",
+]
 
 
 class Error(Exception):
@@ -50,6 +59,17 @@ class NetlinkError(Error):
     def __init__(self, message: str, errno: int = 0) -> None:
         super().__init__(message)
         self.errno = errno
+
+
+class NamespaceError(Error):
+    """A network namespace could not be found (ENOENT, EINVAL: not a namespace file) or
+    entered (EPERM without CAP_SYS_ADMIN); ``path`` is what led to it."""
+
+    def __init__(self, path: str, errno: int, strerror: str) -> None:
+        super().__init__(f"{path}: {strerror}")
+        self.path = path
+        self.errno = errno
+        self.strerror = strerror
 
 
 class UsageError(Error):
