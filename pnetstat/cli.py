@@ -136,9 +136,19 @@ def main(
         etc or "/etc", lookup_timeout=parsed.dns_timeout, total_timeout=parsed.dns_deadline
     )
     context = Context(ProcFS(proc or parsed.proc_root or "/proc"), resolver, parsed.source)
+    if parsed.netns is not None or parsed.all_netns:
+        from .commands.namespaces import in_namespaces
+
+        def one_pass(first: bool) -> int:
+            return _drain(in_namespaces(parsed, context, first, _command), out, err)
+    else:
+
+        def one_pass(first: bool) -> int:
+            return _drain(_command(parsed, context, first), out, err)
+
     first = True
     while True:
-        status = _drain(_command(parsed, context, first), out, err)
+        status = one_pass(first)
         out.flush()
         # netstat repeats only listings, stops on the first failure, and -s is one pass.
         if not parsed.continuous or status or parsed.mode is Mode.STATISTICS:

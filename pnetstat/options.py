@@ -53,6 +53,7 @@ _OWN_LONG: tuple[tuple[str, bool, str], ...] = (
     ("json", False, "json"), ("json-lines", False, "json-lines"),
     ("dns-timeout", True, "dns-timeout"), ("dns-deadline", True, "dns-deadline"),
     ("source", True, "source"), ("proc-root", True, "proc-root"),
+    ("netns", True, "netns"), ("all-netns", False, "all-netns"),
 )  # fmt: skip
 
 # AF-group entries past this index are outside netstat's translation table: "--tcpip" only
@@ -137,6 +138,8 @@ class Options(NamedTuple):
     dns_deadline: float = DNS_DEADLINE
     source: str = "auto"
     proc_root: str | None = None
+    netns: str | None = None
+    all_netns: bool = False
 
     @property
     def inet_selected(self) -> bool:
@@ -256,6 +259,12 @@ def _parse(args: Sequence[str], prog: str) -> Options:
             if not value:
                 raise _Abort(Exit(3, f"{prog}: --proc-root wants a directory, not ''\n"))
             seconds["proc_root"] = value
+        elif key == "netns":
+            if not value:
+                raise _Abort(Exit(3, f"{prog}: --netns wants a name, a path or a PID, not ''\n"))
+            seconds["netns"] = value
+        elif key == "all-netns":
+            seconds["all_netns"] = True
         elif key == "source":
             if value not in ("auto", "netlink", "proc"):
                 message = f"{prog}: --source takes auto, netlink or proc, not {value!r}\n"
@@ -301,6 +310,8 @@ def _parse(args: Sequence[str], prog: str) -> Options:
         # -d is accepted and does nothing.
     if len(modes) > 1:
         raise _Abort(Exit(3, usage=True))
+    if seconds.get("netns") and seconds.get("all_netns"):
+        raise _Abort(Exit(3, f"{prog}: --netns and --all-netns exclude each other\n"))
     return _derive(Options(
         mode=modes[0] if modes else Mode.SOCKETS,
         extend=extend,

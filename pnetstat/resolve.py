@@ -178,8 +178,12 @@ class Resolver:
         *,
         lookup_timeout: float | None = None,
         total_timeout: float | None = None,
+        overlay: str | None = None,
     ) -> None:
         self.etc = etc
+        self._timeouts = (lookup_timeout, total_timeout)
+        # ``ip netns exec NAME`` binds /etc/netns/NAME/FILE over /etc/FILE where it exists.
+        self.overlay = overlay
         self._deadlines: _Deadlines | None = None
         if lookup_timeout is not None or total_timeout is not None:
             self._deadlines = _Deadlines(
@@ -218,8 +222,8 @@ class Resolver:
         /etc/protocols entry, since a RAW socket's "port" is its protocol number.
         """
         if self._services is None:
-            table = parse_services(_read(f"{self.etc}/services"))
-            for number, name in parse_protocols(_read(f"{self.etc}/protocols")).items():
+            table = parse_services(_read(self._file("services")))
+            for number, name in parse_protocols(_read(self._file("protocols"))).items():
                 table[(number, "raw")] = name
             self._services = table
         return self._services.get((port, protocol))
@@ -227,8 +231,23 @@ class Resolver:
     def resolve_network(self, number: int) -> str | None:
         """The /etc/networks name of a network number (``getnetbyaddr``)."""
         if self._networks is None:
-            self._networks = parse_networks(_read(f"{self.etc}/networks"))
+            self._networks = parse_networks(_read(self._file("networks")))
         return self._networks.get(number)
+
+    def with_overlay(self, overlay: str | None) -> Resolver:
+        """A new resolver with the same settings and empty caches, whose services, protocols
+        and networks files come from ``overlay`` where it has them (``/etc/netns/NAME``)."""
+        lookup, total = self._timeouts
+        return Resolver(self.etc, lookup_timeout=lookup, total_timeout=total, overlay=overlay)
+
+    def _file(self, name: str) -> str:
+        if self.overlay is not None:
+            import os
+
+            path = f"{self.overlay}/{name}"
+            if os.path.exists(path):
+                return path
+        return f"{self.etc}/{name}"
 
     def resolve_user(self, uid: int) -> str | None:
         """The passwd name of ``uid``."""

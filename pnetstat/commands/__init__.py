@@ -11,6 +11,7 @@ writes what it yields. The message texts here are netstat's own words.
 from collections.abc import Generator
 from typing import NamedTuple
 
+from ..model import OwnerMap
 from ..resolve import Resolver
 from ..sources.procfs import ProcFS
 
@@ -21,11 +22,14 @@ Command = Generator[tuple[int, str], None, int]
 
 
 class Context(NamedTuple):
-    """What a command reads through: the /proc tree and the run's name resolver."""
+    """What a command reads through: the /proc tree and the run's name resolver; ``owners``,
+    when given, is a map of socket owners already read (one walk of /proc shared by the
+    sections of several namespaces) that ``-p`` uses instead of walking again."""
 
     proc: ProcFS
     resolver: Resolver
     source: str = "auto"
+    owners: OwnerMap | None = None
 
 
 def no_support(name: str) -> tuple[int, str]:

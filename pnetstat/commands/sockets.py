@@ -189,7 +189,7 @@ def _list(options: Options, context: Context, sink: _Sink) -> Command:
     owners: OwnerMap | None = None
     if not explicit or options.inet_selected:
         if options.programs:
-            owners = read_owners(context.proc, lazy=isinstance(sink, _TextSink))
+            owners = _owners(context, sink)
             yield from owner_notes(owners)
         for line in sink.inet_header(options):
             yield 1, line
@@ -215,7 +215,7 @@ def _list(options: Options, context: Context, sink: _Sink) -> Command:
             return status
     if not explicit or options.unix:
         if options.programs and owners is None:
-            owners = read_owners(context.proc, lazy=isinstance(sink, _TextSink))
+            owners = _owners(context, sink)
             yield from owner_notes(owners)
         status = yield from _unix(options, context, owners, sink)
         if status:
@@ -233,6 +233,12 @@ def _list(options: Options, context: Context, sink: _Sink) -> Command:
         yield 2, "Please recompile `net-tools' with newer kernel source or full configuration.\n"
         return 1
     return 0
+
+
+def _owners(context: Context, sink: _Sink) -> OwnerMap:
+    if context.owners is not None:
+        return context.owners
+    return read_owners(context.proc, lazy=isinstance(sink, _TextSink))
 
 
 def _missing(name: str, options: Options) -> Iterator[tuple[int, str]]:
