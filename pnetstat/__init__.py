@@ -16,15 +16,25 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from .api import groups, interfaces, routes, sockets, statistics
-    from .errors import Error, NetlinkError, ParseError, ProcReadError, Unsupported, UsageError
+    from .api import groups, interfaces, namespaces, routes, sockets, statistics
+    from .errors import (
+        Error,
+        NamespaceError,
+        NetlinkError,
+        ParseError,
+        ProcReadError,
+        Unsupported,
+        UsageError,
+    )
     from .model import (
+        Container,
         Family,
         GroupMembership,
         Inet6Address,
         InetSocket,
         Interface,
         InterfaceCounters,
+        Namespace,
         Owner,
         OwnerMap,
         Protocol,
@@ -41,17 +51,21 @@ if TYPE_CHECKING:
 _WHERE = {
     "groups": "api",
     "interfaces": "api",
+    "namespaces": "api",
     "routes": "api",
     "sockets": "api",
     "statistics": "api",
+    "Container": "model_tables",
     "GroupMembership": "model_tables",
     "Inet6Address": "model_tables",
     "Interface": "model_tables",
     "InterfaceCounters": "model_tables",
+    "Namespace": "model_tables",
     "Route4": "model_tables",
     "Route6": "model_tables",
     "StatSection": "model_tables",
     "Error": "errors",
+    "NamespaceError": "errors",
     "NetlinkError": "errors",
     "ParseError": "errors",
     "ProcReadError": "errors",
@@ -69,6 +83,7 @@ _WHERE = {
 }
 
 __all__ = [
+    "Container",
     "Error",
     "Family",
     "GroupMembership",
@@ -76,6 +91,8 @@ __all__ = [
     "InetSocket",
     "Interface",
     "InterfaceCounters",
+    "Namespace",
+    "NamespaceError",
     "NetlinkError",
     "Owner",
     "OwnerMap",
@@ -94,6 +111,7 @@ __all__ = [
     "__version__",
     "groups",
     "interfaces",
+    "namespaces",
     "routes",
     "sockets",
     "statistics",

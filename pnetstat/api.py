@@ -6,11 +6,12 @@ These are what ``import pnetstat`` offers; the CLI uses the same sources underne
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from .errors import Unsupported
 from .model import Family, InetSocket, Protocol, TcpState, UnixSocket
-from .model_tables import GroupMembership, Interface, Route4, Route6, StatSection
+from .model_tables import GroupMembership, Interface, Namespace, Route4, Route6, StatSection
 from .sources.igmp import read_igmp, read_igmp6
 from .sources.netdev import read_interfaces
 from .sources.procfs import ProcFS, ignore_errors
@@ -18,7 +19,10 @@ from .sources.routing import read_ipv6_routes, read_routes
 from .sources.snmp import read_stat_file
 from .sources.sockets import SOURCES, inet_tables, read_unix
 
-__all__ = ["groups", "interfaces", "routes", "sockets", "statistics"]
+__all__ = ["groups", "interfaces", "namespaces", "routes", "sockets", "statistics"]
+
+#: What ``netns=`` takes: a ``Namespace``, a name under /run/netns, a path or a PID.
+NetnsSpec = Namespace | str | int | None
 
 _KINDS = {
     "tcp": Protocol.TCP,
@@ -35,6 +39,7 @@ def sockets(
     states: Iterable[TcpState] | None = None,
     proc: str | os.PathLike[str] = "/proc",
     source: str = "auto",
+    netns: NetnsSpec = None,
 ) -> list[InetSocket | UnixSocket]:
     """Every socket of the given kinds, in the kernel's order (Internet kinds first, IPv4
     before IPv6, then UNIX). Tables the kernel does not offer are skipped.
@@ -42,8 +47,10 @@ def sockets(
     ``kinds`` are ``"tcp"``, ``"udp"``, ``"udplite"``, ``"raw"`` and ``"unix"``; ``states``
     keeps only TCP sockets in those states (other kinds are unaffected); ``proc`` is the /proc
     tree to read (another mount, or a copy); ``source`` is ``"auto"``, ``"netlink"`` or
-    ``"proc"`` (see ``pnetstat.sources``). Raises ``NetlinkError`` if ``source="netlink"`` and
-    the kernel refuses.
+    ``"proc"`` (see ``pnetstat.sources``); ``netns`` reads another network namespace (as
+    every function here does; see ``namespaces``). Raises ``NetlinkError`` if
+    ``source="netlink"`` and the kernel refuses, ``NamespaceError`` if ``netns`` names no
+    namespace or may not be entered.
 
     >>> from pnetstat import TcpState
     >>> listening = sockets(["tcp"], states=[TcpState.LISTEN])
@@ -52,8 +59,17 @@ def sockets(
     """
     if source not in SOURCES:
         raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
-    root = ProcFS(proc)
-    wanted = list(kinds)
+    with _inside(netns, proc) as root:
+        return _sockets(root, list(kinds), families, states, source)
+
+
+def _sockets(
+    root: ProcFS,
+    wanted: list[str],
+    families: Iterable[Family],
+    states: Iterable[TcpState] | None,
+    source: str,
+) -> list[InetSocket | UnixSocket]:
     unknown = [k for k in wanted if k not in _KINDS and k != "unix"]
     if unknown:
         raise ValueError(f"unknown socket kind(s): {', '.join(unknown)}")
@@ -81,7 +97,7 @@ def sockets(
 
 
 def statistics(
-    *, family: Family = Family.INET, proc: str | os.PathLike[str] = "/proc"
+    *, family: Family = Family.INET, proc: str | os.PathLike[str] = "/proc", netns: NetnsSpec = None
 ) -> list[StatSection]:
     """The kernel's protocol counters, section by section, as ``netstat -s`` reads them.
 
@@ -93,20 +109,20 @@ def statistics(
     >>> dict(tcp.counters)["ActiveOpens"] >= 0
     True
     """
-    root = ProcFS(proc)
-    if family == Family.INET6:
-        return read_stat_file(root, "net/snmp6")
-    sections = read_stat_file(root, "net/snmp")
-    for relative in ("net/netstat", "net/sctp/snmp"):
-        try:
-            sections.extend(read_stat_file(root, relative))
-        except Unsupported:
-            continue
-    return sections
+    with _inside(netns, proc) as root:
+        if family == Family.INET6:
+            return read_stat_file(root, "net/snmp6")
+        sections = read_stat_file(root, "net/snmp")
+        for relative in ("net/netstat", "net/sctp/snmp"):
+            try:
+                sections.extend(read_stat_file(root, relative))
+            except Unsupported:
+                continue
+        return sections
 
 
 def routes(
-    *, family: Family = Family.INET, proc: str | os.PathLike[str] = "/proc"
+    *, family: Family = Family.INET, proc: str | os.PathLike[str] = "/proc", netns: NetnsSpec = None
 ) -> list[Route4] | list[Route6]:
     """Every route of the kernel's main IPv4 table (``Family.INET``, /proc/net/route) or
     every IPv6 route (``Family.INET6``, /proc/net/ipv6_route), in the kernel's order.
@@ -114,13 +130,15 @@ def routes(
     >>> all(isinstance(r, Route4) for r in routes())
     True
     """
-    root = ProcFS(proc)
-    if family == Family.INET6:
-        return list(read_ipv6_routes(root))
-    return list(read_routes(root))
+    with _inside(netns, proc) as root:
+        if family == Family.INET6:
+            return list(read_ipv6_routes(root))
+        return list(read_routes(root))
 
 
-def interfaces(*, proc: str | os.PathLike[str] = "/proc") -> list[Interface]:
+def interfaces(
+    *, proc: str | os.PathLike[str] = "/proc", netns: NetnsSpec = None
+) -> list[Interface]:
     """Every interface netstat -i considers (up or down), with counters and addresses.
 
     Counters and IPv6 addresses come from ``proc``; flags, MTU, hardware and IPv4 addresses
@@ -129,27 +147,59 @@ def interfaces(*, proc: str | os.PathLike[str] = "/proc") -> list[Interface]:
     >>> any(i.name == "lo" for i in interfaces())
     True
     """
-    found, _problems = read_interfaces(ProcFS(proc))
-    return found
+    with _inside(netns, proc) as root:
+        found, _problems = read_interfaces(root)
+        return found
 
 
 def groups(
     *,
     families: Iterable[Family] = (Family.INET, Family.INET6),
     proc: str | os.PathLike[str] = "/proc",
+    netns: NetnsSpec = None,
 ) -> list[GroupMembership]:
     """Multicast group memberships (/proc/net/igmp, /proc/net/igmp6), IPv4 first.
 
     >>> all(g.users >= 0 for g in groups())
     True
     """
-    root = ProcFS(proc)
     wanted = list(families)
     found: list[GroupMembership] = []
-    for family, reader in ((Family.INET, read_igmp), (Family.INET6, read_igmp6)):
-        if family in wanted:
-            try:
-                found.extend(reader(root))
-            except Unsupported:
-                continue
+    with _inside(netns, proc) as root:
+        for family, reader in ((Family.INET, read_igmp), (Family.INET6, read_igmp6)):
+            if family in wanted:
+                try:
+                    found.extend(reader(root))
+                except Unsupported:
+                    continue
     return found
+
+
+def namespaces(*, proc: str | os.PathLike[str] = "/proc") -> list[Namespace]:
+    """Every network namespace of the host, once each: the caller's own first, then the
+    named ones (/run/netns) by name, then those only processes or other mounts hold, by
+    inode; each with the paths that lead to it, the PIDs inside and its container.
+
+    >>> own = namespaces()[0]
+    >>> own.inode == __import__("os").stat("/proc/thread-self/ns/net").st_ino
+    True
+    """
+    from .sources.netns import read_namespaces
+
+    return read_namespaces(ProcFS(proc))
+
+
+@contextmanager
+def _inside(netns: NetnsSpec, proc: str | os.PathLike[str]) -> Iterator[ProcFS]:
+    """The /proc tree to read, inside ``netns`` when one is given. There the tables are read
+    through /proc/thread-self, whose net/ follows the calling thread's namespace (/proc/net
+    follows the main thread's), so the library may be called from any thread."""
+    if netns is None:
+        yield ProcFS(proc)
+        return
+    from .sources.netns import entered, find_namespace
+
+    root = ProcFS(proc)
+    namespace = netns if isinstance(netns, Namespace) else find_namespace(str(netns), root)
+    with entered(namespace):
+        yield ProcFS(f"{root.root}/thread-self")

@@ -245,3 +245,46 @@ def test_netns_errors() -> None:
         assert done.stderr.decode().startswith("pnetstat: --netns: " + message), done.stderr
     both = _run(_pnetstat(["--netns=x", "--all-netns"]))
     assert both.returncode == 3 and b"exclude each other" in both.stderr
+
+
+def test_library_namespaces_and_netns_argument(
+    named_ns: NetNS, process_ns: int, mounted_ns: Path
+) -> None:
+    """pnetstat.namespaces() finds all three kinds; netns= reads inside one, from any thread
+    (the listing here runs on a worker thread, whose /proc/net would be the main thread's)."""
+    import threading
+
+    import pnetstat
+
+    found = {(ns.device, ns.inode): ns for ns in pnetstat.namespaces()}
+    named = found[_key(f"/run/netns/{named_ns.name}")]
+    assert named.name == named_ns.name and named.label == named_ns.name
+    process = found[_key(f"/proc/{process_ns}/ns/net")]
+    assert process.name is None and process_ns in process.pids
+    assert str(mounted_ns) in found[_key(str(mounted_ns))].paths
+
+    results: list[object] = []
+
+    def listing() -> None:
+        results.append(pnetstat.sockets(["tcp"], netns=process_ns))
+        results.append(pnetstat.sockets(["tcp"], netns=named_ns.name, source="proc"))
+
+    worker = threading.Thread(target=listing)
+    worker.start()
+    worker.join(timeout=60)
+    assert not worker.is_alive() and len(results) == 2
+    theirs = _run(["nsenter", "-t", str(process_ns), "-n", "netstat", "-tan"]).stdout.decode()
+    ports = {f"{s.local_address}:{s.local_port}" for s in results[0]}  # type: ignore[attr-defined]
+    listed = {line.split()[3] for line in theirs.splitlines()[2:]}
+    assert ports == listed
+
+    def endpoints(rows: object) -> list[tuple[object, ...]]:
+        return [(s.local_address, s.local_port, s.remote_port, s.state) for s in rows]  # type: ignore[attr-defined]
+
+    main_thread = endpoints(pnetstat.sockets(["tcp"], netns=named_ns.name))
+    assert main_thread == endpoints(results[1]) != endpoints(results[0])
+
+
+def _key(path: str) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_dev, st.st_ino
