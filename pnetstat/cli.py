@@ -51,6 +51,8 @@ pnetstat only:
   --dns-deadline=SEC wait at most SEC for host names in all (default 5)
   --source=auto|netlink|proc  read sockets through NETLINK_SOCK_DIAG or /proc (default auto)
   --proc-root=DIR    read another /proc (a host's /proc mounted in a container, a copy)
+  --netns=NS         show network namespace NS: a name (ip netns), a path or a PID
+  --all-netns        every network namespace of the host, one section each
 Other views:
   -r, --route        routing table (-F FIB, -C cache; -e, -ee more columns)
   -i, --interfaces   interface table (-a all, -e long form)
