@@ -288,3 +288,25 @@ def test_library_namespaces_and_netns_argument(
 def _key(path: str) -> tuple[int, int]:
     st = os.stat(path)
     return st.st_dev, st.st_ino
+
+
+def test_json_names_the_namespace_of_every_socket(named_ns: NetNS, process_ns: int) -> None:
+    import json
+
+    import jsonschema
+
+    schema = json.loads((Path(__file__).parent.parent / "schema/sockets.schema.json").read_text())
+    one = _run(_pnetstat([f"--netns={named_ns.name}", "-tan", "--json"]))
+    document = json.loads(one.stdout)
+    jsonschema.validate(document, schema)
+    inode = _inode(f"/run/netns/{named_ns.name}")
+    assert document["sockets"]
+    assert {json.dumps(s["netns"]) for s in document["sockets"]} == {
+        json.dumps({"inode": inode, "name": named_ns.name, "container": None})
+    }
+    every = _run(_pnetstat(["--all-netns", "-tan", "--json-lines"]))
+    records = [json.loads(line) for line in every.stdout.splitlines()]
+    seen = {r["netns"]["inode"] for r in records}
+    assert {inode, _inode(f"/proc/{process_ns}/ns/net")} <= seen
+    for record in records:
+        jsonschema.validate({"schema_version": 1, "view": "sockets", "sockets": [record]}, schema)

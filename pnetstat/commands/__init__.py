@@ -9,11 +9,14 @@ writes what it yields. The message texts here are netstat's own words.
 # No "from __future__ import annotations" here: typing.NamedTuple would compile every
 # string annotation at import (about 7 ms of start-up for these classes).
 from collections.abc import Generator
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..model import OwnerMap
 from ..resolve import Resolver
 from ..sources.procfs import ProcFS
+
+if TYPE_CHECKING:
+    from ..model_tables import Namespace
 
 __all__ = ["Command", "Context", "no_support"]
 
@@ -24,12 +27,14 @@ Command = Generator[tuple[int, str], None, int]
 class Context(NamedTuple):
     """What a command reads through: the /proc tree and the run's name resolver; ``owners``,
     when given, is a map of socket owners already read (one walk of /proc shared by the
-    sections of several namespaces) that ``-p`` uses instead of walking again."""
+    sections of several namespaces) that ``-p`` uses instead of walking again; ``namespace``
+    is the network namespace the command runs in when one was chosen (JSON names it)."""
 
     proc: ProcFS
     resolver: Resolver
     source: str = "auto"
     owners: OwnerMap | None = None
+    namespace: "Namespace | None" = None
 
 
 def no_support(name: str) -> tuple[int, str]:

@@ -4,7 +4,9 @@ namespace of the host in turn.
 With ``--all-netns`` each namespace's section starts with one line, ``netns: LABEL`` (its
 name, or ``net:[INODE]``), followed in parentheses by what identifies an unnamed one (its
 first PID) and its container where one is known; the rest of the section is what netstat
-prints when run inside that namespace. ``-p`` walks /proc once for all sections.
+prints when run inside that namespace. ``-p`` walks /proc once for all sections. With
+``--json`` each namespace gives one document (as each pass of ``-c`` does), with no section
+line: every socket record carries a ``netns`` field instead.
 
 A namespace that vanishes before it is entered is skipped without a word; one that may not be
 entered (no CAP_SYS_ADMIN) gets one line on stderr and the others are still listed.
@@ -72,12 +74,15 @@ def _inside(
     from ..sources.netns import entered
 
     overlay = f"/etc/netns/{namespace.name}" if namespace.name is not None else None
-    context = context._replace(resolver=context.resolver.with_overlay(overlay))
+    context = context._replace(resolver=context.resolver.with_overlay(overlay), namespace=namespace)
+    # JSON names the namespace in every record (``netns``) instead of a section line.
+    headed = own is not None and not (options.json or options.json_lines)
     if own:
-        yield 1, section_line(namespace)
+        if headed:
+            yield 1, section_line(namespace)
         return (yield from run(options, context, first))
     with entered(namespace):
-        if own is not None:
+        if headed:
             yield 1, section_line(namespace)
         return (yield from run(options, context, first))
 

@@ -30,6 +30,7 @@ from ..views.sockets import (
 from . import Command, Context, no_support
 
 if TYPE_CHECKING:
+    from ..model_tables import Namespace
     from ..sources.sockdiag import TcpDump
 
 __all__ = ["list_sockets", "owner_notes"]
@@ -88,11 +89,12 @@ class _TextSink:
 class _JsonSink:
     """``--json`` (one document per pass) or ``--json-lines`` (one object per socket)."""
 
-    def __init__(self, lines: bool) -> None:
+    def __init__(self, lines: bool, namespace: Namespace | None = None) -> None:
         from ..views import json as json_view  # only JSON runs pay for the json module
 
         self.json = json_view
         self.lines = lines
+        self.netns = None if namespace is None else json_view.netns_record(namespace)
         self.groups: list[dict[str, object]] = []
         self.first = True
 
@@ -131,6 +133,8 @@ class _JsonSink:
         return 0
 
     def _emit(self, record: dict[str, object]) -> str:
+        if self.netns is not None:
+            record["netns"] = self.netns
         if self.lines:
             return self.json.dumps({"schema_version": self.json.SCHEMA_VERSION, **record}) + "\n"
         text = self.json.dumps(record)
@@ -175,7 +179,7 @@ def list_sockets(options: Options, context: Context) -> Command:
     """One pass of the socket listing (text, or JSON with ``--json``/``--json-lines``)."""
     sink: _Sink = _TextSink()
     if options.json or options.json_lines:
-        sink = _JsonSink(options.json_lines)
+        sink = _JsonSink(options.json_lines, context.namespace)
     for line in sink.open():
         yield 1, line
     status = yield from _list(options, context, sink)

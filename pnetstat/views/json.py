@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ..model import InetSocket, Owner, OwnerMap, Protocol, UnixSocket
-from ..model_tables import GroupMembership, Interface, Route4, Route6, StatSection
+from ..model_tables import GroupMembership, Interface, Namespace, Route4, Route6, StatSection
 from ..resolve import Resolver
 from .names import SERVICE_PROTOCOL, format_user, program_name
 
@@ -140,6 +140,18 @@ def unix_record(sock: UnixSocket, owners: OwnerMap | None) -> dict[str, Any]:
     if owners is not None:
         record["owners"] = _owners(owners, sock.inode)
     return record
+
+
+def netns_record(namespace: Namespace) -> dict[str, Any]:
+    """The ``netns`` field of each socket read inside a namespace (--netns, --all-netns)."""
+    container = namespace.container
+    return {
+        "inode": namespace.inode,
+        "name": namespace.name,
+        "container": None
+        if container is None
+        else {"runtime": container.runtime, "id": container.id, "pod_uid": container.pod_uid},
+    }
 
 
 def dumps(record: dict[str, Any]) -> str:
