@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from netns import POPULATED_ADDRESSES, POPULATED_HOSTS, PYTHON, NetNS, pinned_env, populate
+from test_containers_live import CgroupSandbox, cgroups  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.differential
 
@@ -310,3 +311,28 @@ def test_json_names_the_namespace_of_every_socket(named_ns: NetNS, process_ns: i
     assert {inode, _inode(f"/proc/{process_ns}/ns/net")} <= seen
     for record in records:
         jsonschema.validate({"schema_version": 1, "view": "sockets", "sockets": [record]}, schema)
+
+
+def test_section_line_names_the_container(cgroups: CgroupSandbox) -> None:  # noqa: F811
+    """A namespace whose first process sits in a Docker container's cgroup (a real cgroup v2
+    directory made here) is labelled with the container's short id, in text and JSON."""
+    import json
+    import secrets
+
+    container_id = secrets.token_hex(32)
+    child = subprocess.Popen(["unshare", "--net", "sleep", "120"], stdin=subprocess.DEVNULL)
+    cgroups.children.append(child)
+    for _ in range(1000):  # until unshare has exec'd sleep in its new namespace
+        if os.readlink(f"/proc/{child.pid}/ns/net") != os.readlink("/proc/self/ns/net"):
+            break
+        os.sched_yield()
+    cgroups.attach(child.pid, "v2", f"system.slice/docker-{container_id}.scope")
+    inode = _inode(f"/proc/{child.pid}/ns/net")
+    text = _run(_pnetstat(["--all-netns", "-tan"])).stdout.decode()
+    assert f"netns: net:[{inode}] (pid {child.pid}, docker {container_id[:12]})\n" in text
+    from pnetstat.sources.netns import find_namespace
+    from pnetstat.sources.procfs import ProcFS
+
+    found = find_namespace(str(child.pid), ProcFS())
+    assert found.container is not None and found.container.id == container_id
+    assert json.loads(json.dumps(found.container._asdict()))["runtime"] == "docker"

@@ -5,5 +5,7 @@
   datagrams coming on a thread while the caller decodes);
 * ``sockets``: which of the two a socket table comes from (``--source``);
 * ``processes``: socket inode -> owning processes, from one walk of /proc/PID/fd;
-* ``snmp``, ``routing``, ``netdev``, ``igmp``: the statistics, routes, interfaces and groups.
+* ``snmp``, ``routing``, ``netdev``, ``igmp``: the statistics, routes, interfaces and groups;
+* ``netns``: every network namespace once, and entering one; ``containers``: which container
+  a process runs in, from its cgroup.
 """

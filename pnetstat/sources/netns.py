@@ -114,8 +114,8 @@ def _container(proc: ProcFS, pids: tuple[int, ...]) -> Container | None:
 
 def find_namespace(spec: str, proc: ProcFS, run_netns: str = RUN_NETNS) -> Namespace:
     """The namespace ``spec`` names: a name under /run/netns, a path to a namespace file, or
-    a PID. Raises ``NamespaceError`` when there is no such namespace (ENOENT, or EINVAL for a
-    file that is not a network namespace)."""
+    a PID (whose container it then carries). Raises ``NamespaceError`` when there is no such
+    namespace (ENOENT, or EINVAL for a file that is not a network namespace)."""
     name: str | None = None
     pids: tuple[int, ...] = ()
     if spec.isdigit():
@@ -131,7 +131,7 @@ def find_namespace(spec: str, proc: ProcFS, run_netns: str = RUN_NETNS) -> Names
         raise NamespaceError(path, exc.errno or 0, exc.strerror or str(exc)) from None
     if st.st_dev != own.st_dev:  # not on nsfs: a stale /run/netns entry, any other file
         raise NamespaceError(path, errno.EINVAL, "not a network namespace")
-    return Namespace(st.st_dev, st.st_ino, name, (path,), pids)
+    return Namespace(st.st_dev, st.st_ino, name, (path,), pids, _container(proc, pids))
 
 
 @contextmanager
