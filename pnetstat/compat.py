@@ -270,10 +270,10 @@ def _process_entries(root: ProcFS, pid: int, tables: tuple[_Table, ...]) -> list
 
 
 def _read_socket_fds(root: ProcFS, pid: int) -> dict[int, list[int]]:
-    """Socket inode -> the fds of ``pid`` holding it, in /proc/PID/fd's order."""
+    """Socket inode -> the fds of ``pid`` holding it, in ascending order (/proc's own)."""
     fd_dir = root.path(f"{pid}/fd")
     fds: dict[int, list[int]] = {}
-    for name in os.listdir(fd_dir):
+    for name in sorted(os.listdir(fd_dir), key=lambda name: (len(name), name)):
         try:
             target = os.readlink(f"{fd_dir}/{name}")
         except (FileNotFoundError, ProcessLookupError):
