@@ -18,7 +18,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-$(PSUTIL_TESTS): $(STAMP)
+# Order-only: a reinstall of the extras does not fetch the same sdist again.
+$(PSUTIL_TESTS): | $(STAMP)
 	rm -rf $(VENV)/psutil-sdist $(VENV)/psutil-$(PSUTIL_VERSION)
 	$(BIN)/python -m pip download --quiet --no-deps --no-binary :all: \
 		psutil==$(PSUTIL_VERSION) -d $(VENV)/psutil-sdist
