@@ -1,4 +1,6 @@
-"""pnetstat.compat.net_connections against psutil.net_connections on sockets the test opened.
+"""pnetstat.compat against psutil itself: ``net_connections`` and ``process_connections``
+against ``psutil.net_connections`` and ``psutil.Process(pid).net_connections`` on sockets the
+test opened, and both on broken proc trees (the same exceptions).
 
 Both run inside the same namespace (tests/conftest.py ``populated_ns``), for every ``kind``
 psutil accepts. The named, deliberate differences: pnetstat lists every holder of a shared
