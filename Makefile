@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# psutil's own connection tests run against pnetstat.compat (tests/test_psutil_suite.py): they
+# come from the sdist of the psutil that pyproject.toml's test extra pins.
+PSUTIL_VERSION := 7.2.2
+PSUTIL_TESTS := $(VENV)/psutil-$(PSUTIL_VERSION)/tests/test_connections.py
 
 .PHONY: test lint typecheck pytest bench clean
 
@@ -14,6 +18,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# Order-only: a reinstall of the extras does not fetch the same sdist again.
+$(PSUTIL_TESTS): | $(STAMP)
+	rm -rf $(VENV)/psutil-sdist $(VENV)/psutil-$(PSUTIL_VERSION)
+	$(BIN)/python -m pip download --quiet --no-deps --no-binary :all: \
+		psutil==$(PSUTIL_VERSION) -d $(VENV)/psutil-sdist
+	tar -xzf $(VENV)/psutil-sdist/psutil-$(PSUTIL_VERSION).tar.gz -C $(VENV) \
+		psutil-$(PSUTIL_VERSION)/tests psutil-$(PSUTIL_VERSION)/LICENSE
+	touch $@
+
 lint: $(STAMP)
 	$(BIN)/ruff check pnetstat tests $(wildcard bench)
 	$(BIN)/ruff format --check pnetstat tests $(wildcard bench)
@@ -21,7 +34,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(PSUTIL_TESTS)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

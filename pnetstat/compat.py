@@ -1,30 +1,46 @@
-"""``psutil.net_connections`` for code that used psutil: same shape, from pnetstat's readers.
+"""psutil's connection calls for code that used psutil: same shapes, from pnetstat's readers.
 
-``net_connections(kind)`` returns ``sconn(fd, family, type, laddr, raddr, status, pid)``
-namedtuples with psutil's field names, types and values: ``family`` and ``type`` are
-``socket.AddressFamily``/``socket.SocketKind`` members, ``laddr``/``raddr`` are ``addr(ip,
-port)`` for Internet sockets (``()`` where the port is 0) and the path (``""`` if unnamed) for
-UNIX sockets, ``status`` is one of psutil's ``CONN_*`` strings, ``pid`` is ``None`` and ``fd``
-is -1 when no visible process holds the socket.
+``net_connections(kind)`` is ``psutil.net_connections(kind)``: ``sconn(fd, family, type, laddr,
+raddr, status, pid)`` namedtuples with psutil's field names, types and values: ``family`` and
+``type`` are ``socket.AddressFamily``/``socket.SocketKind`` members, ``laddr``/``raddr`` are
+``addr(ip, port)`` for Internet sockets (``()`` where the port is 0) and the path (``""`` if
+unnamed) for UNIX sockets, ``status`` is one of psutil's ``CONN_*`` strings, ``pid`` is ``None``
+and ``fd`` is -1 when no visible process holds the socket. Each entry comes once, as psutil's
+do (psutil gathers them in a set): three unnamed sockets that no visible process holds are one
+entry.
 
-Deliberate differences from psutil 7:
+``process_connections(pid, kind)`` is ``psutil.Process(pid).net_connections(kind)``: ``pconn(fd,
+family, type, laddr, raddr, status)`` for the sockets ``pid`` holds.
 
-* Every process holding a socket gets its own entry (psutil keeps one arbitrary holder of an
-  Internet socket: the last process it walked), and entries come in the kernel's order
-  rather than in a set's.
-* A UNIX path with a newline, spaces or bytes that are not UTF-8 is returned whole (psutil
-  keeps the last whitespace-separated word, or raises on a line it cannot split).
+Errors are the standard exceptions psutil's own are made from (the library stays free of
+psutil): ``ValueError`` for an unknown ``kind``; ``ProcessLookupError`` where psutil raises
+``NoSuchProcess``, ``PermissionError`` where it raises ``AccessDenied``; and, as psutil, the
+``OSError`` of the failed read for an unusable proc root (``FileNotFoundError`` when it is
+missing, ``NotADirectoryError``) or a missing table (``FileNotFoundError`` for
+``net/tcp``, ``net/udp`` or ``net/unix``). A missing ``net/tcp6`` or ``net/udp6`` is a kernel
+without IPv6, as psutil takes it: those tables then add nothing.
+
+Deliberate differences from psutil 7.2.2:
+
+* Every process and fd holding a socket gets its own entry (psutil keeps one arbitrary holder
+  of an Internet socket: the first fd of the last process it walked), and entries come in the
+  kernel's order (psutil's come in a set's order).
+* A UNIX path containing whitespace is returned whole. psutil splits each /proc/net/unix line
+  on whitespace: it returns ``""`` for a path with a space, only the part before a newline (and
+  raises ``RuntimeError`` when the part after it has a space).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
-from typing import NamedTuple
+from collections.abc import Iterator
+from typing import NamedTuple, TypeAlias
 
-from .errors import Unsupported
-from .model import Family, InetSocket, OwnerMap, Protocol, UnixSocket
-from .sources.processes import read_owners
+from .errors import ProcReadError
+from .model import Family, InetSocket, Protocol, UnixSocket
+from .sources.processes import parse_socket_link, read_owners
 from .sources.procfs import ProcFS, read_inet_sockets, read_unix_sockets
 
 __all__ = [
@@ -42,6 +58,8 @@ __all__ = [
     "CONN_TIME_WAIT",
     "addr",
     "net_connections",
+    "pconn",
+    "process_connections",
     "sconn",
 ]
 
@@ -91,7 +109,7 @@ class addr(NamedTuple):  # psutil spells it so
 
 
 class sconn(NamedTuple):  # psutil spells it so
-    """One socket held by one process, as psutil's ``sconn``."""
+    """One socket held by one process (or by none visible), as psutil's ``sconn``."""
 
     fd: int
     family: socket.AddressFamily
@@ -102,6 +120,37 @@ class sconn(NamedTuple):  # psutil spells it so
     pid: int | None
 
 
+class pconn(NamedTuple):  # psutil spells it so
+    """One socket held by the process asked about, as psutil's ``pconn``."""
+
+    fd: int
+    family: socket.AddressFamily
+    type: socket.SocketKind | int
+    laddr: addr | tuple[()] | str
+    raddr: addr | tuple[()] | str
+    status: str
+
+
+# family, type, laddr, raddr, status: what every holder of one socket shares.
+_Fields: TypeAlias = tuple[
+    socket.AddressFamily,
+    socket.SocketKind | int,
+    addr | tuple[()] | str,
+    addr | tuple[()] | str,
+    str,
+]
+_Table: TypeAlias = tuple[Protocol, Family] | None  # None: /proc/net/unix
+
+
+def _tables(kind: str) -> tuple[_Table, ...]:
+    try:
+        return _KINDS[kind]
+    except KeyError:
+        raise ValueError(
+            f"invalid kind argument {kind!r}; choose between {', '.join(_KINDS)}"
+        ) from None
+
+
 def _endpoint(address: object, port: int) -> addr | tuple[()]:
     if not port:
         return ()
@@ -110,57 +159,131 @@ def _endpoint(address: object, port: int) -> addr | tuple[()]:
     return addr(socket.inet_ntop(family, packed), port)
 
 
-def _holders(owners: OwnerMap, inode: int | None) -> list[tuple[int, int | None]]:
-    found = owners.owners.get(inode, ()) if inode else ()
-    return [(o.fd, o.pid) for o in found] or [(-1, None)]
-
-
-def _inet(sock: InetSocket, owners: OwnerMap) -> list[sconn]:
+def _inet_fields(sock: InetSocket) -> _Fields:
     family = socket.AF_INET6 if sock.family == Family.INET6 else socket.AF_INET
     stream = sock.protocol is Protocol.TCP
     kind = socket.SOCK_STREAM if stream else socket.SOCK_DGRAM
     status = _TCP_STATUS.get(sock.state, CONN_NONE) if stream else CONN_NONE
     laddr = _endpoint(sock.local_address, sock.local_port)
     raddr = _endpoint(sock.remote_address, sock.remote_port)
-    return [
-        sconn(fd, family, kind, laddr, raddr, status, pid)
-        for fd, pid in _holders(owners, sock.inode)
-    ]
+    return family, kind, laddr, raddr, status
 
 
-def _unix(sock: UnixSocket, owners: OwnerMap) -> list[sconn]:
+def _unix_fields(sock: UnixSocket) -> _Fields:
     try:
         kind: socket.SocketKind | int = socket.SocketKind(sock.type)
     except ValueError:
         kind = sock.type
-    return [
-        sconn(fd, socket.AF_UNIX, kind, sock.path or "", "", CONN_NONE, pid)
-        for fd, pid in _holders(owners, sock.inode)
-    ]
+    return socket.AF_UNIX, kind, sock.path or "", "", CONN_NONE
+
+
+def _read_table(root: ProcFS, table: _Table) -> Iterator[tuple[int | None, _Fields]]:
+    """(inode, fields) of each row of one table, read errors raised as psutil raises them."""
+    try:
+        if table is None:
+            for usock in read_unix_sockets(root):
+                yield usock.inode, _unix_fields(usock)
+        else:
+            for isock in read_inet_sockets(root, *table):
+                yield isock.inode, _inet_fields(isock)
+    except ProcReadError as exc:
+        # psutil takes a missing tcp6/udp6 for a kernel without IPv6 (nothing to list) and lets
+        # the error of any other failed open through (psutil/_pslinux.py, process_inet).
+        if exc.errno == errno.ENOENT and table is not None and table[1] is Family.INET6:
+            return
+        raise OSError(exc.errno, exc.strerror, exc.path) from exc
 
 
 def net_connections(kind: str = "inet", *, proc: str | os.PathLike[str] = "/proc") -> list[sconn]:
     """System-wide sockets as ``psutil.net_connections(kind)`` returns them.
 
     ``kind`` is one of psutil's: ``inet``, ``inet4``, ``inet6``, ``tcp``, ``tcp4``, ``tcp6``,
-    ``udp``, ``udp4``, ``udp6``, ``unix``, ``all``.
+    ``udp``, ``udp4``, ``udp6``, ``unix``, ``all``. Raises ``ValueError`` for any other, and
+    the ``OSError`` psutil raises for an unusable ``proc`` or a missing table (module
+    docstring).
 
     >>> all(c.status == CONN_NONE for c in net_connections("udp"))
     True
     """
-    if kind not in _KINDS:
-        raise ValueError(f"invalid kind argument {kind!r}; choose between {', '.join(_KINDS)}")
+    tables = _tables(kind)
     root = ProcFS(proc)
     owners = read_owners(root)
-    found: list[sconn] = []
-    for table in _KINDS[kind]:
-        try:
-            if table is None:
-                for usock in read_unix_sockets(root):
-                    found.extend(_unix(usock, owners))
-            else:
-                for isock in read_inet_sockets(root, *table):
-                    found.extend(_inet(isock, owners))
-        except Unsupported:
-            continue
+    if owners.proc_unreadable:
+        # psutil lists the pids first and lets that fail (FileNotFoundError for a missing
+        # root): an unreadable root must not read as "no connections". read_owners keeps
+        # only the fact, so list again for the error itself.
+        os.listdir(root.root)
+        owners = read_owners(root)  # it came back in between
+    # A dict keeps the first of equal entries, in order: psutil returns each entry once.
+    found: dict[sconn, None] = {}
+    for table in tables:
+        for inode, fields in _read_table(root, table):
+            holders = owners.owners.get(inode, ()) if inode else ()
+            if not holders:
+                found[sconn(-1, *fields, None)] = None
+            for owner in holders:
+                found[sconn(owner.fd, *fields, owner.pid)] = None
+    return list(found)
+
+
+def process_connections(
+    pid: int, kind: str = "inet", *, proc: str | os.PathLike[str] = "/proc"
+) -> list[pconn]:
+    """The sockets ``pid`` holds, as ``psutil.Process(pid).net_connections(kind)`` returns them.
+
+    ``kind`` as for :func:`net_connections`. Where psutil raises ``NoSuchProcess`` this raises
+    ``ProcessLookupError`` (no such process, or it exited during the call), where psutil
+    raises ``AccessDenied`` ``PermissionError`` (its fd directory may not be read). Every fd
+    of the process holding a socket gets its own entry.
+    """
+    tables = _tables(kind)
+    if isinstance(pid, bool) or not isinstance(pid, int):
+        raise TypeError(f"pid must be an integer (got {pid!r})")
+    if pid < 0:
+        raise ValueError(f"pid must be a positive integer (got {pid})")
+    root = ProcFS(proc)
+    try:
+        found = _process_entries(root, pid, tables)
+        # As psutil: a process that exited while we read it is gone, not socket-less.
+        os.stat(root.path(str(pid)))
+    except FileNotFoundError as exc:
+        # /proc/PID (or a file in it) vanished: the process is gone unless /proc/PID/stat is
+        # still there (psutil/_pslinux.py, wrap_exceptions, makes the same test).
+        if not os.path.exists(root.path(f"{pid}/stat")):
+            raise ProcessLookupError(
+                errno.ESRCH, os.strerror(errno.ESRCH), root.path(str(pid))
+            ) from exc
+        raise
     return found
+
+
+def _process_entries(root: ProcFS, pid: int, tables: tuple[_Table, ...]) -> list[pconn]:
+    fds = _read_socket_fds(root, pid)
+    if not fds:
+        return []  # as psutil: no table is read (a missing one raises nothing here)
+    found: dict[pconn, None] = {}  # the first of equal entries, in order
+    for table in tables:
+        for inode, fields in _read_table(root, table):
+            for fd in fds.get(inode, ()) if inode else ():
+                found[pconn(fd, *fields)] = None
+    return list(found)
+
+
+def _read_socket_fds(root: ProcFS, pid: int) -> dict[int, list[int]]:
+    """Socket inode -> the fds of ``pid`` holding it, in ascending order (/proc's own)."""
+    fd_dir = root.path(f"{pid}/fd")
+    fds: dict[int, list[int]] = {}
+    for name in sorted(os.listdir(fd_dir), key=lambda name: (len(name), name)):
+        try:
+            target = os.readlink(f"{fd_dir}/{name}")
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # closed meantime (an exit is caught by the caller's final check)
+        except OSError as exc:
+            # Not a link, or a target longer than PATH_MAX (psutil issue 1940): no socket.
+            if exc.errno in (errno.EINVAL, errno.ENAMETOOLONG):
+                continue
+            raise
+        inode = parse_socket_link(target)
+        if inode is not None and name.isdigit():
+            fds.setdefault(inode, []).append(int(name))
+    return fds
