@@ -50,6 +50,7 @@ __all__ = [
     "UnixSocket",
     "UnixState",
     "UnixType",
+    "program_name",
 ]
 
 IPAddress = IPv4Address | IPv6Address
@@ -202,6 +203,17 @@ class Owner(NamedTuple):
     pid: int
     fd: int
     argv0: str
+
+
+def program_name(argv0: str) -> str:
+    """The program name netstat derives from argv[0]: its basename if it is a path.
+
+    >>> program_name("/usr/sbin/sshd"), program_name("sshd: root@pts/0"), program_name("./a/b")
+    ('sshd', 'sshd: root@pts/0', './a/b')
+    """
+    if argv0.startswith("/"):
+        return argv0.rsplit("/", 1)[1]
+    return argv0
 
 
 class OwnerMap(NamedTuple):

@@ -15,7 +15,7 @@ import functools
 import re
 from ipaddress import IPv4Address, IPv6Address
 
-from ..model import IPAddress, Owner, Protocol
+from ..model import IPAddress, Owner, Protocol, program_name
 from ..resolve import Resolver
 
 __all__ = [
@@ -158,17 +158,6 @@ def format_user(uid: int, numeric: bool, resolver: Resolver | None) -> str:
         return str(uid)
     name = resolver.resolve_user(uid)
     return escape(name) if name else str(uid)
-
-
-def program_name(argv0: str) -> str:
-    """The program name netstat derives from argv[0]: its basename if it is a path.
-
-    >>> program_name("/usr/sbin/sshd"), program_name("sshd: root@pts/0"), program_name("./a/b")
-    ('sshd', 'sshd: root@pts/0', './a/b')
-    """
-    if argv0.startswith("/"):
-        return argv0.rsplit("/", 1)[1]
-    return argv0
 
 
 def _encode(text: str) -> bytes:
