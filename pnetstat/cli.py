@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, TextIO
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
 
+    from .filters.tree import Filter
+
 from ._version import __version__
 from .commands import Command, Context
 from .options import Exit, Mode, Options, parse_args
@@ -31,7 +33,7 @@ PROG = "pnetstat"
 EXIT_BAD_VALUE = 3
 
 USAGE = """\
-usage: pnetstat [options]               list sockets (default: connected ones)
+usage: pnetstat [options] [FILTER]      list sockets (default: connected ones)
        pnetstat -r | -i | -g | -s [...]  routes, interfaces, multicast groups, statistics
        pnetstat -V | -h
 
@@ -53,6 +55,9 @@ pnetstat only:
   --proc-root=DIR    read another /proc (a host's /proc mounted in a container, a copy)
   --netns=NS         show network namespace NS: a name (ip netns), a path or a PID
   --all-netns        every network namespace of the host, one section each
+  FILTER             ss's filter language: state established '( dport = :22 or sport = :22 )',
+                     and pid, program, uid, user, inode, netns, container (README)
+  --filter-file=FILE read the filter from FILE
 Other views:
   -r, --route        routing table (-F FIB, -C cache; -e, -ee more columns)
   -i, --interfaces   interface table (-a all, -e long form)
@@ -138,6 +143,11 @@ def main(
         etc or "/etc", lookup_timeout=parsed.dns_timeout, total_timeout=parsed.dns_deadline
     )
     context = Context(ProcFS(proc or parsed.proc_root or "/proc"), resolver, parsed.source)
+    if parsed.filter_words or parsed.filter_file is not None:
+        chosen = _filter(parsed, err)
+        if chosen is None:
+            return EXIT_BAD_VALUE
+        context = context._replace(filter=chosen)
     if parsed.netns is not None or parsed.all_netns:
         from .commands.namespaces import in_namespaces
 
@@ -157,6 +167,25 @@ def main(
             return status
         first = False
         time.sleep(sleep)
+
+
+def _filter(parsed: Options, err: TextIO) -> Filter | None:
+    """The filter the command line gives, or None after one line on ``err`` saying why not."""
+    from .filters.parse import FilterError, parse_filter, split_words
+
+    words = list(parsed.filter_words)
+    if parsed.filter_file is not None:
+        try:
+            with open(parsed.filter_file, encoding="utf-8", errors="surrogateescape") as handle:
+                words = [handle.read()]
+        except OSError as exc:
+            err.write(f"{PROG}: --filter-file: {parsed.filter_file}: {exc.strerror}\n")
+            return None
+    try:
+        return parse_filter(split_words(words))
+    except FilterError as exc:
+        err.write(f"{PROG}: filter: {exc}\n")
+        return None
 
 
 def _unusable_proc_root(root: str) -> str | None:

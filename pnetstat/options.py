@@ -54,6 +54,7 @@ _OWN_LONG: tuple[tuple[str, bool, str], ...] = (
     ("dns-timeout", True, "dns-timeout"), ("dns-deadline", True, "dns-deadline"),
     ("source", True, "source"), ("proc-root", True, "proc-root"),
     ("netns", True, "netns"), ("all-netns", False, "all-netns"),
+    ("filter-file", True, "filter-file"),
 )  # fmt: skip
 
 # AF-group entries past this index are outside netstat's translation table: "--tcpip" only
@@ -140,6 +141,8 @@ class Options(NamedTuple):
     proc_root: str | None = None
     netns: str | None = None
     all_netns: bool = False
+    filter_words: tuple[str, ...] = ()
+    filter_file: str | None = None
 
     @property
     def inet_selected(self) -> bool:
@@ -155,17 +158,22 @@ class _Abort(Exception):
 def _getopt(args: Sequence[str], prog: str) -> Iterator[tuple[str, str | None]]:
     """Yield ``(key, argument)`` for each option in order, as glibc getopt_long finds them.
 
-    Non-option arguments are skipped (netstat ignores them); ``--`` ends the options.
+    Non-option arguments (netstat ignores them; pnetstat reads them as a filter) come as
+    ``("", argument)``; ``--`` ends the options.
     """
     index = 0
     while index < len(args):
         arg = args[index]
         index += 1
         if arg == "--":
+            for rest in args[index:]:
+                yield "", rest
             return
         if arg.startswith("--"):
             key, value, index = _long_option(arg[2:], args, index, prog)
             yield key, value
+        elif not arg.startswith("-") or arg == "-":
+            yield "", arg
         elif arg.startswith("-") and len(arg) > 1:
             pos = 1
             while pos < len(arg):
@@ -254,8 +262,13 @@ def _parse(args: Sequence[str], prog: str) -> Options:
     modes: list[Mode] = []
     extend = 0
     seconds: dict[str, Any] = {}
+    words: list[str] = []
     for key, value in _getopt(args, prog):
-        if key == "proc-root":
+        if key == "":
+            words.append(value or "")
+        elif key == "filter-file":
+            seconds["filter_file"] = value
+        elif key == "proc-root":
             if not value:
                 raise _Abort(Exit(3, f"{prog}: --proc-root wants a directory, not ''\n"))
             seconds["proc_root"] = value
@@ -312,8 +325,14 @@ def _parse(args: Sequence[str], prog: str) -> Options:
         raise _Abort(Exit(3, usage=True))
     if seconds.get("netns") and seconds.get("all_netns"):
         raise _Abort(Exit(3, f"{prog}: --netns and --all-netns exclude each other\n"))
+    if words and seconds.get("filter_file") is not None:
+        message = f"{prog}: filter: give it as arguments or with --filter-file, not both\n"
+        raise _Abort(Exit(3, message))
+    if (words or seconds.get("filter_file") is not None) and modes:
+        raise _Abort(Exit(3, f"{prog}: filter: only socket listings take a filter\n"))
     return _derive(Options(
         mode=modes[0] if modes else Mode.SOCKETS,
+        filter_words=tuple(words),
         extend=extend,
         families=tuple(families),
         warnings=tuple(warnings),

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 from netns import REPO_ROOT, NetNS, pinned_env, pnetstat_cmd
@@ -224,3 +225,35 @@ def test_bad_values_of_our_options_are_one_line(flags: list[str], message: str) 
     assert ours.stdout == b""
     lines = ours.stderr.decode().splitlines()
     assert len(lines) == 1 and lines[0].startswith("pnetstat: " + message), lines
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["-tan", "sport", "="], "pnetstat: filter: expected a port after 'sport =' at word 3"),
+        (["-tan", "state", "estab"], "pnetstat: filter: expected a state name, not 'estab'"),
+        (["-rn", "sport", "=", ":22"], "pnetstat: filter: only socket listings take a filter"),
+        (["-s", "state", "listening"], "pnetstat: filter: only socket listings take a filter"),
+        (["-tan", "--filter-file=/nonexistent", "x"], "pnetstat: filter: give it as arguments"),
+        (["-tan", "--filter-file=/nonexistent"], "pnetstat: --filter-file: /nonexistent: No such"),
+        (["-tan", "(", "sport", "=", ":22"], "pnetstat: filter: expected ')' at word 5"),
+    ],
+)
+def test_filter_errors_are_one_line_before_any_output(flags: list[str], message: str) -> None:
+    ours = _run(pnetstat_cmd(flags))
+    assert ours.returncode == 3 and ours.stdout == b""
+    lines = ours.stderr.decode().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(message), lines
+
+
+def test_filter_file_and_arguments_agree(tmp_path: Path) -> None:
+    """--filter-file reads the same language; netstat ignores the words (a deliberate
+    difference: pnetstat filters with them)."""
+    words = "state listening ( sport > :0 or dport = :0 )"
+    path = tmp_path / "filter"
+    path.write_text(words.replace(" ", "\n") + "\n")
+    by_file = _run(pnetstat_cmd(["-tan", f"--filter-file={path}"]))
+    by_words = _run(pnetstat_cmd(["-tan", *words.split()]))
+    assert by_file.returncode == by_words.returncode == 0
+    assert by_file.stdout == by_words.stdout
+    assert b"ESTABLISHED" not in by_words.stdout

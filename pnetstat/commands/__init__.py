@@ -16,6 +16,7 @@ from ..resolve import Resolver
 from ..sources.procfs import ProcFS
 
 if TYPE_CHECKING:
+    from ..filters.tree import Filter
     from ..model_tables import Namespace
 
 __all__ = ["Command", "Context", "no_support"]
@@ -28,13 +29,15 @@ class Context(NamedTuple):
     """What a command reads through: the /proc tree and the run's name resolver; ``owners``,
     when given, is a map of socket owners already read (one walk of /proc shared by the
     sections of several namespaces) that ``-p`` uses instead of walking again; ``namespace``
-    is the network namespace the command runs in when one was chosen (JSON names it)."""
+    is the network namespace the command runs in when one was chosen (JSON names it);
+    ``filter`` the filter the socket rows must pass."""
 
     proc: ProcFS
     resolver: Resolver
     source: str = "auto"
     owners: OwnerMap | None = None
     namespace: "Namespace | None" = None
+    filter: "Filter | None" = None
 
 
 def no_support(name: str) -> tuple[int, str]:

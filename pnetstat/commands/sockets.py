@@ -10,7 +10,7 @@ status 1 after that protocol; a missing IPv6 file is always passed over in silen
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from ..errors import NetlinkError, ParseError, ProcReadError, Unsupported
@@ -191,6 +191,7 @@ def list_sockets(options: Options, context: Context) -> Command:
 def _list(options: Options, context: Context, sink: _Sink) -> Command:
     explicit = options.explicit
     owners: OwnerMap | None = None
+    select, context = _selector(options, context)
     if not explicit or options.inet_selected:
         if options.programs:
             owners = _owners(context, sink)
@@ -205,7 +206,7 @@ def _list(options: Options, context: Context, sink: _Sink) -> Command:
                     return status
             continue
         if not explicit or getattr(options, protocol.value):
-            status = yield from _inet(protocol, options, context, owners, sink)
+            status = yield from _inet(protocol, options, context, owners, sink, select)
             if status:
                 return status
     if options.groups:
@@ -221,7 +222,7 @@ def _list(options: Options, context: Context, sink: _Sink) -> Command:
         if options.programs and owners is None:
             owners = _owners(context, sink)
             yield from owner_notes(owners)
-        status = yield from _unix(options, context, owners, sink)
+        status = yield from _unix(options, context, owners, sink, select)
         if status:
             return status
     for flag, name, files in _OLD_FAMILIES:
@@ -237,6 +238,35 @@ def _list(options: Options, context: Context, sink: _Sink) -> Command:
         yield 2, "Please recompile `net-tools' with newer kernel source or full configuration.\n"
         return 1
     return 0
+
+
+Select = Callable[[InetSocket | UnixSocket], bool]
+
+
+def _selector(options: Options, context: Context) -> tuple[Select | None, Context]:
+    """The filter's test of one row (None without a filter), and the context to go on with:
+    when the filter asks about owners (pid, program), their map is read whole here and -p
+    shows the same."""
+    chosen = context.filter
+    if chosen is None:
+        return None, context
+    from ..filters.predicate import Context as Facts
+    from ..filters.predicate import fields, row_selector
+
+    asked = fields(chosen.expression) if chosen.expression is not None else set()
+    if asked & {"pid", "program"} and context.owners is None:
+        context = context._replace(owners=read_owners(context.proc))
+    namespace = context.namespace
+    labels: tuple[str, ...] = ()
+    container: tuple[str, ...] = ()
+    if namespace is not None:
+        labels = (namespace.label, f"net:[{namespace.inode}]")
+        if namespace.container is not None:
+            found = namespace.container
+            container = (found.id, found.short, found.runtime)
+    resolver = context.resolver
+    facts = Facts(context.owners, resolver.resolve_user, labels, container)
+    return row_selector(chosen.states, chosen.expression, facts, chosen.families), context
 
 
 def _owners(context: Context, sink: _Sink) -> OwnerMap:
@@ -256,6 +286,7 @@ def _inet(
     context: Context,
     owners: OwnerMap | None,
     sink: _Sink,
+    select: Select | None = None,
 ) -> Command:
     status = 0
     warnings: list[ParseError] = []
@@ -265,7 +296,7 @@ def _inet(
         for family, wanted in ((Family.INET, options.inet), (Family.INET6, options.inet6))
         if wanted or not options.explicit
     ]
-    if protocol is Protocol.TCP and _shared_out(options, sink):
+    if protocol is Protocol.TCP and select is None and _shared_out(options, sink):
         dump = tcp_dump(context.proc, context.source, families, warnings.append)
         if dump is not None:
             return (yield from _tcp_shared(dump, options, context.resolver, warnings))
@@ -287,6 +318,8 @@ def _inet(
         except NetlinkError as exc:
             yield _refused(protocol, exc)
             return 1
+        if select is not None:
+            rows = filter(select, rows)
         try:
             yield from _with_warnings(
                 sink.inet_rows(rows, options, context.resolver, owners), warnings, word
@@ -404,17 +437,25 @@ def _sctp(options: Options, context: Context) -> Command:
     return 0
 
 
-def _unix(options: Options, context: Context, owners: OwnerMap | None, sink: _Sink) -> Command:
+def _unix(
+    options: Options,
+    context: Context,
+    owners: OwnerMap | None,
+    sink: _Sink,
+    select: Select | None = None,
+) -> Command:
     warnings: list[ParseError] = []
     for line in sink.unix_header(options):
         yield 1, line
     try:
-        if _unix_shared_out(sink, owners):
+        if select is None and _unix_shared_out(sink, owners):
             header, blocks = read_unix_blocks(context.proc)
             path = context.proc.path("net/unix")
             lines = _unix_shared(header, blocks, path, options, warnings)
         else:
             rows = read_unix(context.proc, context.source, warnings.append)
+            if select is not None:
+                rows = filter(select, rows)
             lines = _with_warnings(
                 sink.unix_rows(rows, options, context.resolver, owners), warnings, "unix"
             )

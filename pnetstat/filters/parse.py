@@ -6,8 +6,8 @@ white space: ``'( dport = :ssh or sport = :ssh )'`` is six words, and ``sport=:2
 that means nothing, as for ss. The grammar (ss(8); behaviour observed with iproute2 6.1)::
 
     filter     := { ("state" | "exclude") STATE } [expression]
-    expression := conjunct { ("or" | "|" | "||") conjunct }
-    conjunct   := negation { ["and" | "&" | "&&"] negation }      juxtaposition is "and"
+    expression := negation { ("or" | "|" | "||" | "and" | "&" | "&&" | nothing) negation }
+                  (left to right, "and" and "or" alike; nothing between two is "and")
     negation   := ("not" | "!") negation | "(" expression ")" | predicate
     predicate  := ("src" | "dst") ["=" | "==" | "eq"] HOST
                 | ("sport" | "dport") [OP] PORT
@@ -42,7 +42,7 @@ from .tree import (
     UserCond,
 )
 
-__all__ = ["STATES", "FilterError", "parse_filter", "split_words"]
+__all__ = ["DEFAULT_STATES", "STATES", "FilterError", "parse_filter", "split_words"]
 
 STATES: dict[str, frozenset[int]] = {
     "established": frozenset({1}), "syn-sent": frozenset({2}), "syn-recv": frozenset({3}),
@@ -56,6 +56,8 @@ STATES: dict[str, frozenset[int]] = {
     "big": ALL_STATES - {3, 6},
 }  # fmt: skip
 
+# What ss lists without -a: connected sockets that are not mini-sockets (observed).
+DEFAULT_STATES = ALL_STATES - {3, 6, 7, 10}
 _EQ = {"=": "eq", "==": "eq", "eq": "eq"}
 _NE = {"!=": "ne", "ne": "ne", "neq": "ne"}
 _ORDER = {"<": "lt", "lt": "lt", ">": "gt", "gt": "gt", "<=": "le", "le": "le", "leq": "le",
@@ -121,6 +123,7 @@ class _Parser:
         self.words = words
         self.at = 0
         self.lookup_port = lookup_port
+        self.families: set[int] = set()
 
     # -- the word stream ----------------------------------------------------------------
 
@@ -147,7 +150,7 @@ class _Parser:
         if self.peek() is not None:
             word = self.peek()
             raise self.fail(f"unexpected {word!r}" if word != ")" else "unmatched ')'")
-        return Filter(states, expression)
+        return Filter(states, expression, frozenset(self.families) or None)
 
     def states(self) -> frozenset[int] | None:
         states: frozenset[int] | None = None
@@ -162,24 +165,24 @@ class _Parser:
                 states = STATES[name] if states is None else states | STATES[name]
             else:
                 states = (ALL_STATES if states is None else states) - STATES[name]
-        return states
+        # ss lists its default, the connected sockets, when the words leave no state at all.
+        return states if states is None or states else DEFAULT_STATES
 
     def expression(self) -> Node:
-        node = self.conjunct()
-        while self.peek() in _OR:
-            self.take()
-            node = Or(node, self.conjunct())
-        return node
-
-    def conjunct(self) -> Node:
+        # "and" and "or" bind alike, left to right: ss's manual says "and" binds tighter,
+        # but ss reads "A or B and C" as "(A or B) and C" (observed), and so does this.
         node = self.negation()
         while True:
             word = self.peek()
-            if word in _AND:
-                self.take()
-            elif word is None or word in _OR or word == ")":
+            if word is None or word == ")":
                 return node
-            node = And(node, self.negation())
+            if word in _OR:
+                self.take()
+                node = Or(node, self.negation())
+            else:
+                if word in _AND:
+                    self.take()
+                node = And(node, self.negation())
 
     def negation(self) -> Node:
         word = self.peek()
@@ -281,6 +284,7 @@ class _Parser:
         for name, number in (("inet6:", _AF_INET6), ("inet:", _AF_INET), ("unix:", _AF_UNIX)):
             if text.startswith(name):
                 family, text = number, text[len(name) :]
+                self.families.add(number)  # ss lists only this family then
                 break
         if family == _AF_UNIX or (family == 0 and text.startswith(("/", "@"))):
             return UnixCond(side, text)

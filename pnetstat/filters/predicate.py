@@ -1,13 +1,21 @@
 """A filter tree as a Python function of one socket row: the user-space back end.
 
 Every row goes through it, whichever source read it, so /proc rows and rows the kernel already
-filtered with the bytecode agree. Conditions mean what the kernel's inet_diag makes of them
-(observed against ``ss``): a port condition of ``-1`` is any port; an address condition checks
-the family first (an IPv4 one also matches a v4-mapped IPv6 address), then the prefix.
+filtered with the bytecode agree. ss decides a filter twice, and a socket is listed only when
+both say yes: the kernel runs the bytecode, then ss runs the same expression again in user
+space, where an address condition means something slightly different. Both are reproduced
+here (observed against ss 6.1 and Linux 6.18):
+
+* the kernel: a port of ``-1`` is any port; an address condition checks the family first (an
+  IPv4 one also takes an IPv6 socket's v4-mapped address), then the prefix;
+* ss in user space: no family check. The socket's address bytes (an IPv4 address followed by
+  zeros) are compared with the condition's for the prefix's length; failing that, an IPv4
+  condition takes a v4-mapped address's last four bytes. So ``not dst [::/64]`` drops an IPv4
+  listener (its peer 0.0.0.0 is zeros) which the kernel alone would keep.
 
 ``dev``, ``fwmark`` and ``autobound`` look at what /proc does not show: here they are
 *unknown*, and the function answers with three values (True, False, None for "the kernel
-decides"); ``matches`` takes None as a yes only for rows the kernel already filtered.
+decides").
 """
 
 import fnmatch
@@ -28,7 +36,15 @@ from .tree import (
     UserCond,
 )
 
-__all__ = ["Context", "compile_expression", "kernel_only", "user_only"]
+__all__ = [
+    "Context",
+    "compile_expression",
+    "fields",
+    "kernel_only",
+    "row_selector",
+    "unix_state",
+    "user_only",
+]
 
 Row = InetSocket | UnixSocket
 Verdict = bool | None
@@ -59,7 +75,7 @@ class Context:
 Test = Callable[[Row, Context], Verdict]
 
 
-def compile_expression(node: Node) -> Test:
+def compile_expression(node: Node, kernel: bool = True) -> Test:
     """The function deciding ``node`` for one row (see the module docstring).
 
     >>> from ipaddress import IPv4Address as A
@@ -70,8 +86,11 @@ def compile_expression(node: Node) -> Test:
     >>> test = compile_expression(parse_filter("src 127/8 and sport = :22".split()).expression)
     >>> test(row, Context())
     True
+
+    With ``kernel`` the conditions mean what the kernel makes of them, else what ss makes of
+    them when it checks again in user space (see the module docstring).
     """
-    return _COMPILERS[type(node)](node)
+    return _COMPILERS[type(node)](node, kernel)
 
 
 def kernel_only(node: Node) -> bool:
@@ -84,6 +103,17 @@ def user_only(node: Node) -> bool:
     return _any(node, (UserCond,))
 
 
+def fields(node: Node) -> set[str]:
+    """The user-space fields ``node`` asks about (``pid``, ``program``, ...)."""
+    if isinstance(node, UserCond):
+        return {node.field}
+    if isinstance(node, (And, Or)):
+        return fields(node.left) | fields(node.right)
+    if isinstance(node, Not):
+        return fields(node.child)
+    return set()
+
+
 def _any(node: Node, kinds: tuple[type, ...]) -> bool:
     if isinstance(node, kinds):
         return True
@@ -94,8 +124,8 @@ def _any(node: Node, kinds: tuple[type, ...]) -> bool:
     return False
 
 
-def _and(node: And) -> Test:
-    left, right = compile_expression(node.left), compile_expression(node.right)
+def _and(node: And, kernel: bool) -> Test:
+    left, right = compile_expression(node.left, kernel), compile_expression(node.right, kernel)
 
     def test(row: Row, context: Context) -> Verdict:
         first = left(row, context)
@@ -109,8 +139,8 @@ def _and(node: And) -> Test:
     return test
 
 
-def _or(node: Or) -> Test:
-    left, right = compile_expression(node.left), compile_expression(node.right)
+def _or(node: Or, kernel: bool) -> Test:
+    left, right = compile_expression(node.left, kernel), compile_expression(node.right, kernel)
 
     def test(row: Row, context: Context) -> Verdict:
         first = left(row, context)
@@ -124,8 +154,8 @@ def _or(node: Or) -> Test:
     return test
 
 
-def _not(node: Not) -> Test:
-    child = compile_expression(node.child)
+def _not(node: Not, kernel: bool) -> Test:
+    child = compile_expression(node.child, kernel)
 
     def test(row: Row, context: Context) -> Verdict:
         verdict = child(row, context)
@@ -134,13 +164,13 @@ def _not(node: Not) -> Test:
     return test
 
 
-def _unknown(_node: Node) -> Test:
+def _unknown(_node: Node, _kernel: bool) -> Test:
     return lambda row, context: None if isinstance(row, InetSocket) else False
 
 
-def _host(node: HostCond) -> Test:
+def _host(node: HostCond, kernel: bool) -> Test:
     local = node.side == "src"
-    wanted = node.address or b""
+    wanted = (node.address or b"").ljust(16, b"\0")
     full, rest = divmod(node.prefix, 8)
     head = wanted[:full]
     mask = (0xFF00 >> rest) & 0xFF
@@ -157,17 +187,25 @@ def _host(node: HostCond) -> Test:
         port = row.local_port if local else row.remote_port
         if node.port != -1 and node.port != port:
             return False
+        if node.prefix == 0 and (not kernel or not node.family):
+            return True
         packed = (row.local_address if local else row.remote_address).packed
+        mapped = len(packed) == 16 and packed[:12] == _MAPPED
+        if not kernel:
+            # ss's second look: the bytes as they stand (IPv4 padded with zeros), no family.
+            if within(packed.ljust(16, b"\0")):
+                return True
+            return node.family == _AF_INET and mapped and within(packed[12:])
         family = _AF_INET6 if len(packed) == 16 else _AF_INET
         if node.family and node.family != family:
             # An IPv4 condition also takes an IPv6 socket's v4-mapped address.
-            return node.family == _AF_INET and packed[:12] == _MAPPED and within(packed[12:])
+            return node.family == _AF_INET and mapped and within(packed[12:])
         return node.prefix == 0 or within(packed)
 
     return test
 
 
-def _port(node: PortCond) -> Test:
+def _port(node: PortCond, _kernel: bool) -> Test:
     local, at_least = node.side == "src", node.op == "ge"
 
     def test(row: Row, _context: Context) -> Verdict:
@@ -179,7 +217,7 @@ def _port(node: PortCond) -> Test:
     return test
 
 
-def _unix(node: UnixCond) -> Test:
+def _unix(node: UnixCond, _kernel: bool) -> Test:
     pattern = node.pattern.lower()
 
     def test(row: Row, _context: Context) -> Verdict:
@@ -190,7 +228,7 @@ def _unix(node: UnixCond) -> Test:
     return test
 
 
-def _user(node: UserCond) -> Test:
+def _user(node: UserCond, _kernel: bool) -> Test:
     field, op, value = node.field, node.op, node.value
 
     def compare(candidates: list[int]) -> bool:
@@ -232,3 +270,44 @@ _COMPILERS: dict[type, Callable[..., Test]] = {
     And: _and, Or: _or, Not: _not, HostCond: _host, PortCond: _port, UnixCond: _unix,
     UserCond: _user, DevCond: _unknown, MarkCond: _unknown, Autobound: _unknown,
 }  # fmt: skip
+
+
+def _family(row: Row) -> int:
+    return int(row.family) if isinstance(row, InetSocket) else 1
+
+
+def _state(row: Row) -> int:
+    return row.state if isinstance(row, InetSocket) else unix_state(row)
+
+
+def unix_state(sock: UnixSocket) -> int:
+    """A UNIX socket's state in the TCP numbers ss's state names use: a listener is
+    ``listening``, a connected socket ``established``, one connecting ``syn-sent``, the rest
+    ``closed`` (/proc/net/unix gives the socket layer's SS_* state and an accept flag)."""
+    if sock.flags & 0x10000:  # __SO_ACCEPTCON
+        return 10
+    return {2: 2, 3: 1}.get(sock.state, 7)
+
+
+def row_selector(
+    states: frozenset[int] | None,
+    expression: Node | None,
+    context: Context,
+    families: frozenset[int] | None = None,
+) -> Callable[[Row], bool]:
+    """Whether a row passes the filter: its state is one of ``states``, its family one of
+    ``families``, and ``expression`` holds as the kernel and as ss see it. A condition only the
+    kernel decides (dev, fwmark, autobound) passes no row here."""
+    in_kernel = compile_expression(expression, kernel=True) if expression is not None else None
+    in_ss = compile_expression(expression, kernel=False) if expression is not None else None
+
+    def select(row: Row) -> bool:
+        if states is not None and _state(row) not in states:
+            return False
+        if families is not None and _family(row) not in families:
+            return False
+        if in_kernel is None or in_ss is None:
+            return True
+        return in_kernel(row, context) is True and in_ss(row, context) is True
+
+    return select

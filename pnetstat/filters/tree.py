@@ -106,7 +106,9 @@ Node = HostCond | PortCond | UnixCond | DevCond | MarkCond | Autobound | UserCon
 
 class Filter(NamedTuple):
     """``states``: the TCP states the filter allows (None: it names none); ``expression``:
-    the rest (None: everything)."""
+    the rest (None: everything); ``families``: the address families a ``FAMILY:`` prefix
+    named (``src inet:10.0.0.1``), to which ss then confines the whole listing (None: all)."""
 
     states: frozenset[int] | None
     expression: Node | None
+    families: frozenset[int] | None = None
