@@ -2,7 +2,7 @@
 
 Netlink answers for the caller's network namespace, so the reading runs inside it (one
 script, both sources read back to back, the rows printed as JSON). Every model field must
-agree, in the same order, except these (see pnetstat/sockdiag.py's docstring):
+agree, in the same order, except these (see pnetstat/sources/sockdiag's docstring):
 
 * ``tail``: the columns after the inode are not in sock_diag (netstat ignores them);
 * ``sl`` of UDP and UDP-Lite rows: /proc prints the hash bucket (netstat ignores it);

@@ -33,18 +33,20 @@ print(json.dumps(out))
 
 BROKEN_NETLINK = """
 import errno, sys
-import pnetstat.sources.sockdiag as diag
 from pnetstat.errors import NetlinkError
+from pnetstat.sources.sockdiag import inet, unix
 def refused(*args, **kwargs):
     raise NetlinkError("sock_diag: EPERM (forced by the test)", errno.EPERM)
-diag._dump = refused  # every request: netlink forbidden
+inet._dump = unix._dump = refused  # every request: netlink forbidden
 from pnetstat.cli import run
 run()
 """
 
 # Only the old-style request that dumps TCP of both families at once is refused: each family
 # is then dumped on its own.
-BROKEN_TCPDIAG = BROKEN_NETLINK.replace("diag._dump = refused", "diag.dump_tcp = refused")
+BROKEN_TCPDIAG = BROKEN_NETLINK.replace(
+    "inet._dump = unix._dump = refused", "inet.dump_tcp = refused"
+)
 
 
 def test_netlink_and_proc_agree_on_the_sockets_the_test_opened(populated_ns: NetNS) -> None:

@@ -21,9 +21,10 @@ from test_procfs import unix_table
 from test_sockdiag import header, inet, old
 
 import pnetstat.commands.sockets as sockets
-import pnetstat.sources.sockdiag as sd
 from pnetstat import fanout
 from pnetstat.cli import main
+from pnetstat.sources.sockdiag import inet as inet_diag
+from pnetstat.sources.sockdiag import netlink
 
 V6 = IPv6Address("fd00:1::5").packed
 
@@ -54,7 +55,7 @@ def answer(end: bytes) -> list[bytes]:
         if d == 20:  # the dump resumed one socket early: it comes again, and is shown once
             messages.insert(0, old(inet(sport=5, dport=6, inode=cookie - 40, cookie=cookie - 40)))
         if d == 45:
-            messages.insert(3, header(8, sd.TCPDIAG_GETSOCK) + bytes(8))  # a malformed message
+            messages.insert(3, header(8, netlink.TCPDIAG_GETSOCK) + bytes(8))  # a malformed message
         datagrams.append(b"".join(messages))
     datagrams[-1] += end
     return datagrams
@@ -71,7 +72,7 @@ def listing(flags: list[str], shared: bool, end: bytes) -> tuple[list[object], i
         return worker
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(sd, "dump_tcp", lambda states, **_: iter(answer(end)))
+        patch.setattr(inet_diag, "dump_tcp", lambda states, **_: iter(answer(end)))
         patch.setattr(fanout._Worker, "start", staticmethod(spy))
         if not shared:
             patch.setattr(sockets, "_shared_out", lambda options, sink: False)

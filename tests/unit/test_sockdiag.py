@@ -16,17 +16,19 @@ from ipaddress import IPv4Address, IPv6Address
 
 import pytest
 
-import pnetstat.sources.sockdiag as sd
 from pnetstat.errors import NetlinkError, ParseError
 from pnetstat.model import Family, InetSocket, Protocol, UnixSocket
 from pnetstat.sources.procfs import parse_inet_lines, parse_unix_lines
+from pnetstat.sources.sockdiag import inet as inet_diag
+from pnetstat.sources.sockdiag import netlink
+from pnetstat.sources.sockdiag import unix as unix_diag
 
 TCP, UDP, RAW = Protocol.TCP, Protocol.UDP, Protocol.RAW
 V4, V6 = Family.INET, Family.INET6
 
 
 def header(length: int, kind: int, flags: int = 2) -> bytes:
-    return sd.NLMSGHDR.struct.pack(16 + length, kind, flags, 1, 0)
+    return netlink.NLMSGHDR.struct.pack(16 + length, kind, flags, 1, 0)
 
 
 def inet(
@@ -48,25 +50,25 @@ def inet(
     attributes: bytes = b"",
 ) -> bytes:
     """One SOCK_DIAG_BY_FAMILY message as the kernel writes it (ports big-endian)."""
-    body = sd.INET_DIAG_MSG.struct.pack(
+    body = inet_diag.INET_DIAG_MSG.struct.pack(
         family, state, timer, retrans, *struct.unpack("=HH", struct.pack(">HH", sport, dport)),
         src, dst, 0, cookie, expires, rqueue, wqueue, uid, inode,
     )  # fmt: skip
-    return header(len(body) + len(attributes), sd.SOCK_DIAG_BY_FAMILY) + body + attributes
+    return header(len(body) + len(attributes), netlink.SOCK_DIAG_BY_FAMILY) + body + attributes
 
 
 def done(code: int = 0) -> bytes:
-    return header(4, sd.NLMSG_DONE) + struct.pack("=i", code)
+    return header(4, netlink.NLMSG_DONE) + struct.pack("=i", code)
 
 
 def error(code: int) -> bytes:
-    request = header(0, sd.SOCK_DIAG_BY_FAMILY)
-    return header(4 + len(request), sd.NLMSG_ERROR, 0) + struct.pack("=i", code) + request
+    request = header(0, netlink.SOCK_DIAG_BY_FAMILY)
+    return header(4 + len(request), netlink.NLMSG_ERROR, 0) + struct.pack("=i", code) + request
 
 
 def attribute(kind: int, payload: bytes) -> bytes:
     padding = b"\0" * (-len(payload) % 4)
-    return sd.NLATTR.struct.pack(4 + len(payload), kind) + payload + padding
+    return netlink.NLATTR.struct.pack(4 + len(payload), kind) + payload + padding
 
 
 def unix(
@@ -80,23 +82,25 @@ def unix(
     icons: tuple[int, ...] | None = None,
     queues: tuple[int, int] | None = None,
 ) -> bytes:
-    body = sd.UNIX_DIAG_MSG.struct.pack(
+    body = unix_diag.UNIX_DIAG_MSG.struct.pack(
         1, type_, state, 0, inode, inode if cookie is None else cookie
     )
     if name is not None:
-        body += attribute(sd.UNIX_DIAG_NAME, name)
+        body += attribute(unix_diag.UNIX_DIAG_NAME, name)
     if peer is not None:
-        body += attribute(sd.UNIX_DIAG_PEER, struct.pack("=I", peer))
+        body += attribute(unix_diag.UNIX_DIAG_PEER, struct.pack("=I", peer))
     if icons is not None:
-        body += attribute(sd.UNIX_DIAG_ICONS, struct.pack("=%dI" % len(icons), *icons))
+        body += attribute(unix_diag.UNIX_DIAG_ICONS, struct.pack("=%dI" % len(icons), *icons))
     if queues is not None:
-        body += attribute(sd.UNIX_DIAG_RQLEN, sd.UNIX_DIAG_RQLEN_STRUCT.struct.pack(*queues))
+        body += attribute(
+            unix_diag.UNIX_DIAG_RQLEN, unix_diag.UNIX_DIAG_RQLEN_STRUCT.struct.pack(*queues)
+        )
     body += attribute(6, b"\0")  # UNIX_DIAG_SHUTDOWN, always sent: skipped
-    return header(len(body), sd.SOCK_DIAG_BY_FAMILY) + body
+    return header(len(body), netlink.SOCK_DIAG_BY_FAMILY) + body
 
 
 def rows(*datagrams: bytes, protocol: Protocol = TCP, family: Family = V4) -> list[InetSocket]:
-    return list(sd.parse_inet_diag(datagrams, protocol, family))
+    return list(inet_diag.parse_inet_diag(datagrams, protocol, family))
 
 
 # ----------------------------------------------------------------------------- layouts
@@ -105,32 +109,37 @@ def rows(*datagrams: bytes, protocol: Protocol = TCP, family: Family = V4) -> li
 def test_layouts_have_the_kernels_sizes_and_field_names() -> None:
     sizes = {"nlmsghdr": 16, "nlattr": 4, "inet_diag_req": 60, "inet_diag_req_v2": 56,
              "inet_diag_msg": 72, "unix_diag_req": 24, "unix_diag_msg": 16}  # fmt: skip
-    layouts = [sd.NLMSGHDR, sd.NLATTR, sd.INET_DIAG_REQ, sd.INET_DIAG_REQ_V2, sd.INET_DIAG_MSG,
-               sd.UNIX_DIAG_REQ, sd.UNIX_DIAG_MSG]  # fmt: skip
+    layouts = [netlink.NLMSGHDR, netlink.NLATTR, inet_diag.INET_DIAG_REQ,
+               inet_diag.INET_DIAG_REQ_V2, inet_diag.INET_DIAG_MSG, unix_diag.UNIX_DIAG_REQ,
+               unix_diag.UNIX_DIAG_MSG]  # fmt: skip
     assert {layout.name: layout.struct.size for layout in layouts} == sizes
-    assert sd.INET_DIAG_MSG.fields[:5] == (
+    assert inet_diag.INET_DIAG_MSG.fields[:5] == (
         "idiag_family", "idiag_state", "idiag_timer", "idiag_retrans", "id.idiag_sport",
     )  # fmt: skip
-    assert sd.INET_DIAG_MSG.fields[-5:] == (
+    assert inet_diag.INET_DIAG_MSG.fields[-5:] == (
         "idiag_expires", "idiag_rqueue", "idiag_wqueue", "idiag_uid", "idiag_inode",
     )  # fmt: skip
-    assert sd.UNIX_DIAG_REQ.fields == ("sdiag_family", "sdiag_protocol", "pad", "udiag_states",
-                                       "udiag_ino", "udiag_show", "udiag_cookie")  # fmt: skip
+    assert unix_diag.UNIX_DIAG_REQ.fields == (
+        "sdiag_family", "sdiag_protocol", "pad", "udiag_states", "udiag_ino", "udiag_show",
+        "udiag_cookie",
+    )  # fmt: skip
 
 
 def test_requests() -> None:
-    tcp = sd.inet_request(TCP, V6)
+    tcp = inet_diag.inet_request(TCP, V6)
     length, kind, flags = struct.unpack_from("=IHH", tcp)
     assert (length, kind, flags) == (16 + 56, 20, 0x301)
     family, protocol, ext, pad, states = struct.unpack_from("=BBBBI", tcp, 16)
     # Bit 13 (TCP_BOUND_INACTIVE) would add bound sockets that /proc/net/tcp does not list.
     assert (family, protocol, ext, pad, states) == (10, 6, 0, 0, 0x1FFE)
     assert tcp[24:] == bytes(48)  # no socket id: no filter
-    raw = sd.inet_request(RAW, V4)
+    raw = inet_diag.inet_request(RAW, V4)
     # raw_diag is found by IPPROTO_RAW; a dump needs no INET_DIAG_REQ_PROTOCOL attribute.
     assert len(raw) == 72 and raw[17] == 255 and struct.unpack_from("=I", raw, 20)[0] == 0xFFFFFFFF
-    assert struct.unpack_from("=I", sd.inet_request(Protocol.UDPLITE, V4, 1 << 7), 20)[0] == 128
-    req = sd.unix_request()
+    assert (
+        struct.unpack_from("=I", inet_diag.inet_request(Protocol.UDPLITE, V4, 1 << 7), 20)[0] == 128
+    )
+    req = unix_diag.unix_request()
     assert len(req) == 16 + 24
     assert struct.unpack_from("=BBHIIII", req, 16) == (
         1,
@@ -224,7 +233,7 @@ def test_multipart_dump_counts_slots_across_datagrams_and_stops_at_done() -> Non
         yield second
         raise AssertionError("read past NLMSG_DONE")
 
-    got = list(sd.parse_inet_diag(datagrams(), TCP, V4))
+    got = list(inet_diag.parse_inet_diag(datagrams(), TCP, V4))
     assert [(r.sl, r.inode) for r in got] == [(0, 1), (1, 2), (2, 3)]
 
 
@@ -257,10 +266,10 @@ def test_an_acknowledgement_ends_the_dump() -> None:
 
 def test_malformed_messages_go_to_on_error_and_decoding_goes_on() -> None:
     errors: list[ParseError] = []
-    short = header(8, sd.SOCK_DIAG_BY_FAMILY) + bytes(8)  # too short for an inet_diag_msg
+    short = header(8, netlink.SOCK_DIAG_BY_FAMILY) + bytes(8)  # too short for an inet_diag_msg
     noop = header(0, 1)  # NLMSG_NOOP: skipped
     garbage = struct.pack("=IH", 3, 20) + bytes(10)  # nlmsg_len < 16: the datagram is dropped
-    got = sd.parse_inet_diag(
+    got = inet_diag.parse_inet_diag(
         [inet(inode=1) + short + noop + inet(inode=2, cookie=2), garbage, inet(inode=3, cookie=3) + done()],
         TCP, V4, errors.append,
     )  # fmt: skip
@@ -271,24 +280,24 @@ def test_malformed_messages_go_to_on_error_and_decoding_goes_on() -> None:
 
 def test_a_refusal_is_raised_when_reading_is_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
     # The caller falls back to /proc on NetlinkError, so it must come before the first row.
-    monkeypatch.setattr(sd, "dump_inet", lambda *args: iter([done(-errno.ENOENT)]))
+    monkeypatch.setattr(inet_diag, "dump_inet", lambda *args: iter([done(-errno.ENOENT)]))
     with pytest.raises(NetlinkError) as caught:
-        sd.read_inet_sockets_diag(RAW, V4)
+        inet_diag.read_inet_sockets_diag(RAW, V4)
     assert caught.value.errno == errno.ENOENT
-    monkeypatch.setattr(sd, "dump_unix", lambda *args: iter([error(-errno.EPERM)]))
+    monkeypatch.setattr(unix_diag, "dump_unix", lambda *args: iter([error(-errno.EPERM)]))
     with pytest.raises(NetlinkError):
-        sd.read_unix_sockets_diag()
-    monkeypatch.setattr(sd, "dump_inet", lambda *args: iter([inet(inode=9), done()]))
-    assert [r.inode for r in sd.read_inet_sockets_diag(TCP, V4)] == [9]
+        unix_diag.read_unix_sockets_diag()
+    monkeypatch.setattr(inet_diag, "dump_inet", lambda *args: iter([inet(inode=9), done()]))
+    assert [r.inode for r in inet_diag.read_inet_sockets_diag(TCP, V4)] == [9]
 
 
 def old(message: bytes) -> bytes:
     """A socket message as the answer to the old TCPDIAG_GETSOCK request types it."""
-    return message[:4] + struct.pack("=H", sd.TCPDIAG_GETSOCK) + message[6:]
+    return message[:4] + struct.pack("=H", netlink.TCPDIAG_GETSOCK) + message[6:]
 
 
 def test_the_old_request_asks_for_tcp_of_both_families() -> None:
-    request = sd.tcp_request()
+    request = inet_diag.tcp_request()
     assert struct.unpack_from("=IHH", request) == (16 + 60, 18, 0x301)
     assert request[16:68] == bytes(52)  # no family, lengths, extensions or socket id
     assert struct.unpack_from("=II", request, 68) == (0x1FFE, 0)  # the states /proc lists
@@ -304,23 +313,23 @@ def test_one_dump_of_both_families_gives_each_familys_rows(
         old(inet(inode=3, cookie=3, dport=9)) + b"".join(many[:250]),
         b"".join(many[250:]) + old(inet(inode=4, cookie=4)) + done(),
     ]
-    monkeypatch.setattr(sd, "dump_tcp", lambda states, **_: iter(answer))
-    inet4, inet6 = sd.read_tcp_sockets_diag_both()
+    monkeypatch.setattr(inet_diag, "dump_tcp", lambda states, **_: iter(answer))
+    inet4, inet6 = inet_diag.read_tcp_sockets_diag_both()
     assert [(r.family, r.sl, r.inode) for r in inet4] == [(V4, 0, 1), (V4, 1, 3), (V4, 2, 4)]
     got = list(inet6)
     assert [r.inode for r in got] == [2] + [100 + i for i in range(500)]
     assert [r.sl for r in got] == list(range(501)) and {r.family for r in got} == {V6}
     assert got[0].local_address == IPv6Address("fd00:1::5")
     # The IPv6 rows can be asked for first: the IPv4 part of the dump is read (and dropped).
-    monkeypatch.setattr(sd, "dump_tcp", lambda states, **_: iter(answer))
-    _, inet6 = sd.read_tcp_sockets_diag_both()
+    monkeypatch.setattr(inet_diag, "dump_tcp", lambda states, **_: iter(answer))
+    _, inet6 = inet_diag.read_tcp_sockets_diag_both()
     assert len(list(inet6)) == 501
 
 
 def test_a_refused_old_request_is_raised_at_call_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sd, "dump_tcp", lambda states, **_: iter([error(-errno.EINVAL)]))
+    monkeypatch.setattr(inet_diag, "dump_tcp", lambda states, **_: iter([error(-errno.EINVAL)]))
     with pytest.raises(NetlinkError) as caught:
-        sd.read_tcp_sockets_diag_both()
+        inet_diag.read_tcp_sockets_diag_both()
     assert caught.value.errno == errno.EINVAL
 
 
@@ -328,7 +337,7 @@ def test_a_refused_old_request_is_raised_at_call_time(monkeypatch: pytest.Monkey
 
 
 def unix_rows(*messages: bytes) -> list[UnixSocket]:
-    return list(sd.parse_unix_diag([b"".join(messages) + done()]))
+    return list(unix_diag.parse_unix_diag([b"".join(messages) + done()]))
 
 
 def test_unix_columns_are_rebuilt_as_proc_prints_them() -> None:
@@ -379,19 +388,19 @@ def test_unix_paths() -> None:
 
 def test_unix_duplicates_and_errors() -> None:
     errors: list[ParseError] = []
-    short = header(4, sd.SOCK_DIAG_BY_FAMILY) + bytes(4)
+    short = header(4, netlink.SOCK_DIAG_BY_FAMILY) + bytes(4)
     answer = unix(inode=1, cookie=5) + short + unix(inode=1, cookie=5) + unix(inode=2) + done()
-    assert [r.inode for r in sd.parse_unix_diag([answer], errors.append)] == [1, 2]
+    assert [r.inode for r in unix_diag.parse_unix_diag([answer], errors.append)] == [1, 2]
     assert len(errors) == 1
     with pytest.raises(NetlinkError):
-        sd.parse_unix_diag([unix(inode=1) + done(-errno.EINVAL)])
+        unix_diag.parse_unix_diag([unix(inode=1) + done(-errno.EINVAL)])
 
 
 # ---------------------------------------------------------------------- captured answers
 
 
 def test_captured_tcp_dump_equals_proc_read_at_the_same_moment() -> None:
-    diag = list(sd.parse_inet_diag([bytes.fromhex(d) for d in TCP_DATAGRAMS], TCP, V4))
+    diag = list(inet_diag.parse_inet_diag([bytes.fromhex(d) for d in TCP_DATAGRAMS], TCP, V4))
     proc = list(parse_inet_lines(TCP_PROC.splitlines(keepends=True), TCP, V4))
     assert len(diag) == len(proc) == 7
     assert {r.state for r in diag} == {1, 5, 8, 10}
@@ -403,7 +412,7 @@ def test_captured_tcp_dump_equals_proc_read_at_the_same_moment() -> None:
 
 
 def test_captured_unix_dump_equals_proc_but_for_a_queued_connections_place() -> None:
-    diag = list(sd.parse_unix_diag([bytes.fromhex(d) for d in UNIX_DATAGRAMS]))
+    diag = list(unix_diag.parse_unix_diag([bytes.fromhex(d) for d in UNIX_DATAGRAMS]))
     proc = [r._replace(num=0) for r in parse_unix_lines(UNIX_PROC.splitlines(keepends=True))]
     assert sorted(diag) == sorted(proc)
     queued = [r for r in proc if r.inode == 0]
@@ -498,7 +507,7 @@ class FakeSocket:
 
     def recv_into(self, buffer: bytearray) -> int:
         self.received += 1
-        if self.received > sd._QUEUED + 1:
+        if self.received > netlink._QUEUED + 1:
             self.ahead.set()
         if self.endless:
             data = inet(inode=self.received, cookie=self.received)
@@ -516,7 +525,7 @@ class FakeSocket:
 
 
 def datagrams(sock: FakeSocket) -> Iterator[memoryview]:
-    return sd._datagrams(sock, b"request")  # type: ignore[arg-type]
+    return netlink._datagrams(sock, b"request")  # type: ignore[arg-type]
 
 
 def test_the_reader_thread_hands_over_datagrams_up_to_done() -> None:
@@ -555,7 +564,7 @@ def test_the_reader_thread_stops_when_the_caller_does() -> None:
     assert sock.ahead.wait(5)  # the reader waits for room in a full box
     answer.close()  # the caller gives up (a closed pipe, an exception) long before DONE
     assert sock.closed.wait(5)  # the thread saw the stop and closed the socket
-    assert sock.received <= 1 + sd._QUEUED + 2  # bounded read-ahead
+    assert sock.received <= 1 + netlink._QUEUED + 2  # bounded read-ahead
     for thread in threading.enumerate():  # and it ended: nothing left blocked on a full box
         if thread.name == "pnetstat-reader":
             thread.join(5)
@@ -597,7 +606,7 @@ def test_a_dump_decoded_alone_and_merged_keeps_the_state_of_one_in_order(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     v6 = IPv6Address("fd00:1::5").packed
-    short = header(8, sd.TCPDIAG_GETSOCK) + bytes(8)
+    short = header(8, netlink.TCPDIAG_GETSOCK) + bytes(8)
     answer = [
         old(inet(inode=1, state=10)) + old(inet(family=10, src=v6, inode=2, cookie=2)),
         old(inet(inode=3, cookie=3, dport=9)) + old(inet(inode=1, state=10)),  # 1 again
@@ -605,9 +614,11 @@ def test_a_dump_decoded_alone_and_merged_keeps_the_state_of_one_in_order(
         old(inet(family=10, src=v6, inode=5, cookie=5)) + old(inet(inode=6, cookie=6)) + done(),
     ]
     asked: list[bool] = []
-    monkeypatch.setattr(sd, "dump_tcp", lambda states, ahead: asked.append(ahead) or iter(answer))
+    monkeypatch.setattr(
+        inet_diag, "dump_tcp", lambda states, ahead: asked.append(ahead) or iter(answer)
+    )
     errors: list[ParseError] = []
-    dump = sd.TcpDump(on_error=errors.append, ahead=False)
+    dump = inet_diag.TcpDump(on_error=errors.append, ahead=False)
     assert asked == [False]
     datagrams = list(dump.datagrams)
     rows, cookies, others = dump.batch(datagrams[0])
@@ -630,7 +641,7 @@ def test_a_dump_decoded_alone_and_merged_keeps_the_state_of_one_in_order(
 def test_without_reading_ahead_each_datagram_is_received_when_asked_for() -> None:
     sock = FakeSocket([inet(inode=1), inet(inode=2, cookie=2), inet(inode=3) + done(), b"no"])
     threads = set(threading.enumerate())
-    answer = sd._datagrams(sock, b"request", ahead=False)  # type: ignore[arg-type]
+    answer = netlink._datagrams(sock, b"request", ahead=False)  # type: ignore[arg-type]
     assert bytes(next(answer)) == inet(inode=1) and sock.received == 1
     assert bytes(next(answer)) == inet(inode=2, cookie=2) and sock.received == 2
     assert set(threading.enumerate()) <= threads  # no reader thread
@@ -646,7 +657,7 @@ def test_a_dump_that_breaks_off_shows_the_rows_before_it_then_the_error(
     from pnetstat.cli import main
 
     answer = [old(inet(inode=i, cookie=i, dport=9)) for i in range(1, 4)] + [done(-errno.EIO)]
-    monkeypatch.setattr(sd, "dump_tcp", lambda states, **_: iter(answer))
+    monkeypatch.setattr(inet_diag, "dump_tcp", lambda states, **_: iter(answer))
     out, err = StringIO(), StringIO()
     assert main(["-tn", "--source=netlink"], stdout=out, stderr=err) == 1
     assert out.getvalue().count("\ntcp ") == 3  # the rows of the datagrams before the error
