@@ -109,3 +109,20 @@ def test_a_socket_listing_loads_only_what_it_needs() -> None:
              "pnetstat.sources.routing", "pnetstat.sources.netdev", "pnetstat.sources.readahead", "dataclasses",
              "argparse", "queue", "inspect", "json", "subprocess"}  # fmt: skip
     assert loaded & heavy == set()
+
+
+def test_every_subpackage_is_packaged() -> None:
+    """pyproject.toml lists packages by name: a new subpackage left out would be missing
+    from the wheel while every test run from the checkout still passes."""
+    import tomllib
+
+    listed = set(
+        tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["tool"]["setuptools"][
+            "packages"
+        ]
+    )
+    found = {
+        ".".join(("pnetstat", *init.parent.relative_to(PACKAGE).parts))
+        for init in PACKAGE.rglob("__init__.py")
+    }
+    assert listed == found
