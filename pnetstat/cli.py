@@ -182,10 +182,31 @@ def _filter(parsed: Options, err: TextIO) -> Filter | None:
             err.write(f"{PROG}: --filter-file: {parsed.filter_file}: {exc.strerror}\n")
             return None
     try:
-        return parse_filter(split_words(words))
+        chosen = parse_filter(split_words(words))
     except FilterError as exc:
         err.write(f"{PROG}: filter: {exc}\n")
         return None
+    problem = _kernel_only_problem(chosen, parsed.source)
+    if problem:
+        err.write(f"{PROG}: filter: {problem}\n")
+        return None
+    return chosen
+
+
+def _kernel_only_problem(chosen: Filter, source: str) -> str | None:
+    """Why a filter with dev, fwmark or autobound cannot run here: only the kernel sees
+    those, so the whole expression must go to it as bytecode, from the netlink source."""
+    from .filters.bytecode import compilable
+    from .filters.predicate import kernel_only
+
+    expression = chosen.expression
+    if expression is None or not kernel_only(expression):
+        return None
+    if not compilable(expression):
+        return "dev, fwmark and autobound cannot be combined with user-space conditions"
+    if source != "netlink":
+        return "dev, fwmark and autobound are decided by the kernel: add --source=netlink"
+    return None
 
 
 def _unusable_proc_root(root: str) -> str | None:

@@ -32,6 +32,7 @@ from . import Command, Context, no_support
 if TYPE_CHECKING:
     from ..model_tables import Namespace
     from ..sources.sockdiag import TcpDump
+    from ..sources.sockets import Narrowing
 
 __all__ = ["list_sockets", "owner_notes"]
 
@@ -264,9 +265,40 @@ def _selector(options: Options, context: Context) -> tuple[Select | None, Contex
         if namespace.container is not None:
             found = namespace.container
             container = (found.id, found.short, found.runtime)
-    resolver = context.resolver
-    facts = Facts(context.owners, resolver.resolve_user, labels, container)
-    return row_selector(chosen.states, chosen.expression, facts, chosen.families), context
+    from functools import cache, partial
+
+    from ..sources.procfs import read_local_port_range
+
+    port_range = cache(partial(read_local_port_range, context.proc))
+    facts = Facts(context.owners, context.resolver.resolve_user, labels, container, port_range)
+    # dev, fwmark and autobound are decided by the kernel alone (the CLI lets them through
+    # only with --source=netlink): a netlink table's row has passed them already.
+    trusted = _KERNEL_TABLES if context.source == "netlink" else None
+    selector = row_selector(chosen.states, chosen.expression, facts, chosen.families, trusted)
+    return selector, context
+
+
+_KERNEL_TABLES = frozenset({Protocol.TCP, Protocol.UDP, Protocol.UDPLITE})
+
+
+def _narrowing(context: Context) -> Narrowing | None:
+    """What the kernel can leave out of a netlink dump for the filter: its states, and its
+    expression as bytecode when the kernel can decide all of it."""
+    chosen = context.filter
+    if chosen is None:
+        return None
+    from ..filters.bytecode import compilable, compile_bytecode
+    from ..sources.sockets import Narrowing
+
+    states = 0xFFFFFFFF
+    if chosen.states is not None:
+        states = sum(1 << state for state in chosen.states)
+        if 3 in chosen.states:  # the kernel's request sockets are TCP_NEW_SYN_RECV (12)
+            states |= 1 << 12
+    bytecode = b""
+    if chosen.expression is not None and compilable(chosen.expression):
+        bytecode = compile_bytecode(chosen.expression)
+    return Narrowing(states, bytecode)
 
 
 def _owners(context: Context, sink: _Sink) -> OwnerMap:
@@ -300,7 +332,9 @@ def _inet(
         dump = tcp_dump(context.proc, context.source, families, warnings.append)
         if dump is not None:
             return (yield from _tcp_shared(dump, options, context.resolver, warnings))
-    tables = inet_tables(context.proc, context.source, protocol, families, warnings.append)
+    tables = inet_tables(
+        context.proc, context.source, protocol, families, warnings.append, _narrowing(context)
+    )
     for family, read in tables:
         try:
             rows = read()

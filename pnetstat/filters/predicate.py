@@ -57,7 +57,7 @@ class Context:
     ``program``), user names (``user``) and the namespace being listed (``netns``,
     ``container``). Each is looked up only when a condition asks."""
 
-    __slots__ = ("container", "netns", "owners", "user_name")
+    __slots__ = ("container", "netns", "owners", "port_range", "user_name")
 
     def __init__(
         self,
@@ -65,11 +65,13 @@ class Context:
         user_name: Callable[[int], str | None] | None = None,
         netns: tuple[str, ...] = (),
         container: tuple[str, ...] = (),
+        port_range: Callable[[], tuple[int, int]] | None = None,
     ) -> None:
         self.owners = owners
         self.user_name = user_name
         self.netns = netns  # the labels the namespace answers to: its name, net:[INODE]
         self.container = container  # its container's id, short id, runtime
+        self.port_range = port_range  # ip_local_port_range, read when autobound asks
 
 
 Test = Callable[[Row, Context], Verdict]
@@ -166,6 +168,20 @@ def _not(node: Not, kernel: bool) -> Test:
 
 def _unknown(_node: Node, _kernel: bool) -> Test:
     return lambda row, context: None if isinstance(row, InetSocket) else False
+
+
+def _autobound(node: Autobound, kernel: bool) -> Test:
+    if kernel:  # the kernel asks whether the port was locked by bind(): not in /proc
+        return _unknown(node, kernel)
+
+    def test(row: Row, context: Context) -> Verdict:
+        # ss's second look: a local port in the range the kernel picks from.
+        if not isinstance(row, InetSocket) or context.port_range is None:
+            return None
+        low, high = context.port_range()
+        return low <= row.local_port <= high
+
+    return test
 
 
 def _host(node: HostCond, kernel: bool) -> Test:
@@ -268,7 +284,7 @@ _ORDER: dict[str, Callable[[int, int], bool]] = {
 
 _COMPILERS: dict[type, Callable[..., Test]] = {
     And: _and, Or: _or, Not: _not, HostCond: _host, PortCond: _port, UnixCond: _unix,
-    UserCond: _user, DevCond: _unknown, MarkCond: _unknown, Autobound: _unknown,
+    UserCond: _user, DevCond: _unknown, MarkCond: _unknown, Autobound: _autobound,
 }  # fmt: skip
 
 
@@ -294,10 +310,12 @@ def row_selector(
     expression: Node | None,
     context: Context,
     families: frozenset[int] | None = None,
+    trusted: frozenset[object] | None = None,
 ) -> Callable[[Row], bool]:
     """Whether a row passes the filter: its state is one of ``states``, its family one of
     ``families``, and ``expression`` holds as the kernel and as ss see it. A condition only the
-    kernel decides (dev, fwmark, autobound) passes no row here."""
+    kernel decides (dev, fwmark, autobound) passes a row only from a table the kernel filtered
+    with it: ``trusted`` names those tables' protocols."""
     in_kernel = compile_expression(expression, kernel=True) if expression is not None else None
     in_ss = compile_expression(expression, kernel=False) if expression is not None else None
 
@@ -308,6 +326,11 @@ def row_selector(
             return False
         if in_kernel is None or in_ss is None:
             return True
-        return in_kernel(row, context) is True and in_ss(row, context) is True
+        verdicts = (in_kernel(row, context), in_ss(row, context))
+        if None in verdicts and trusted is not None:
+            # Unknown here, decided by the kernel: a row of a table it filtered passed.
+            kernel_said_yes = isinstance(row, InetSocket) and row.protocol in trusted
+            return kernel_said_yes and False not in verdicts
+        return verdicts == (True, True)
 
     return select

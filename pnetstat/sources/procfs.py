@@ -28,6 +28,7 @@ __all__ = [
     "parse_unix_block",
     "parse_unix_lines",
     "read_inet_sockets",
+    "read_local_port_range",
     "read_unix_blocks",
     "read_unix_sockets",
     "socket_file",
@@ -110,6 +111,17 @@ _MIN_FIELDS = {Protocol.TCP: 11, Protocol.UDP: 10, Protocol.UDPLITE: 10, Protoco
 def socket_file(protocol: Protocol, family: Family) -> str:
     """The /proc-relative file holding ``protocol`` sockets of ``family``."""
     return _FILES[(protocol, family)]
+
+
+def read_local_port_range(proc: ProcFS) -> tuple[int, int]:
+    """The ports the kernel picks from when a socket binds none (ip_local_port_range of the
+    reader's namespace); the kernel's default when the file cannot be read."""
+    try:
+        text = next(proc.open_text("sys/net/ipv4/ip_local_port_range"), "")
+        low, high = (int(field) for field in text.split()[:2])
+    except (ProcReadError, ValueError):
+        return 32768, 60999
+    return low, high
 
 
 def read_inet_sockets(

@@ -17,7 +17,7 @@ hash, every namespace's sockets, whatever it returns; on an idle host that walk 
 import os
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import NetlinkError
 from ..model import Family, InetSocket, Protocol, UnixSocket
@@ -40,19 +40,43 @@ def _netlink_wanted(proc: ProcFS, source: str, protocol: Protocol) -> bool:
     return source == "netlink" or os.path.isdir(proc.path("self/net"))
 
 
+class Narrowing(NamedTuple):
+    """What the kernel may leave out of a netlink dump: the TCP states wanted (a bit mask of
+    ``1 << state``) and an INET_DIAG program (``pnetstat.filters.bytecode``). /proc reads take
+    no notice: their rows are filtered afterwards, as every row is."""
+
+    states: int = 0xFFFFFFFF
+    bytecode: bytes = b""
+
+
+EVERYTHING = Narrowing()
+
+
 def read_inet(
-    proc: ProcFS, source: str, protocol: Protocol, family: Family, on_error: ErrorHandler
+    proc: ProcFS,
+    source: str,
+    protocol: Protocol,
+    family: Family,
+    on_error: ErrorHandler,
+    narrowing: "Narrowing | None" = None,
 ) -> Iterator[InetSocket]:
     """Rows of one Internet table from the chosen source.
 
     Raises ``Unsupported`` when /proc has no such table, and ``NetlinkError`` when netlink
     was insisted on and refused.
     """
+    narrowing = narrowing or EVERYTHING
     if _netlink_wanted(proc, source, protocol):
         from .sockdiag import read_inet_sockets_diag
 
         try:
-            return read_inet_sockets_diag(protocol, family, on_error=on_error)
+            return read_inet_sockets_diag(
+                protocol,
+                family,
+                on_error=on_error,
+                states=narrowing.states,
+                bytecode=narrowing.bytecode,
+            )
         except NetlinkError:
             if source == "netlink":
                 raise
@@ -74,6 +98,7 @@ def inet_tables(
     protocol: Protocol,
     families: Sequence[Family],
     on_error: ErrorHandler,
+    narrowing: "Narrowing | None" = None,
 ) -> list[tuple[Family, Table]]:
     """``(family, read)`` for each of ``families``: ``read()`` is ``read_inet`` for it.
 
@@ -81,9 +106,10 @@ def inet_tables(
     kernel's TCP hash serves both (``read_tcp_sockets_diag_both``); if the kernel refuses
     that request, each family is read on its own as ``read_inet`` would.
     """
+    narrowing = narrowing or EVERYTHING
     if protocol is not Protocol.TCP or not _one_tcp_dump(proc, source, families):
         return [
-            (family, partial(read_inet, proc, source, protocol, family, on_error))
+            (family, partial(read_inet, proc, source, protocol, family, on_error, narrowing))
             for family in families
         ]
     later: list[Iterator[InetSocket]] = []
@@ -92,14 +118,18 @@ def inet_tables(
         from .sockdiag import read_tcp_sockets_diag_both
 
         try:
-            rows, rows6 = read_tcp_sockets_diag_both(on_error=on_error)
+            rows, rows6 = read_tcp_sockets_diag_both(
+                on_error=on_error, states=narrowing.states, bytecode=narrowing.bytecode
+            )
         except NetlinkError:
-            return read_inet(proc, source, protocol, Family.INET, on_error)
+            return read_inet(proc, source, protocol, Family.INET, on_error, narrowing)
         later.append(rows6)
         return rows
 
     def inet6() -> Iterator[InetSocket]:
-        return later.pop() if later else read_inet(proc, source, protocol, Family.INET6, on_error)
+        if later:
+            return later.pop()
+        return read_inet(proc, source, protocol, Family.INET6, on_error, narrowing)
 
     return [(family, inet if family is Family.INET else inet6) for family in families]
 

@@ -12,6 +12,7 @@ from .netlink import (
     _ALL_STATES,
     _TCP_LISTEN,
     _TCP_SYN_RECV,
+    NLATTR,
     NLMSGHDR,
     SOCK_DIAG_BY_FAMILY,
     TCPDIAG_GETSOCK,
@@ -76,22 +77,34 @@ _CHUNK = 32768  # bytes of set-aside messages decoded at a time
 # ----------------------------------------------------------------------------- requests
 
 
-def inet_request(protocol: Protocol, family: Family, states: int = _ALL_STATES) -> bytes:
-    """The dump request for one Internet table (the socket id left zero: no filter)."""
+def inet_request(
+    protocol: Protocol, family: Family, states: int = _ALL_STATES, bytecode: bytes = b""
+) -> bytes:
+    """The dump request for one Internet table (the socket id left zero); ``bytecode`` is an
+    INET_DIAG program the kernel runs on each socket (``pnetstat.filters.bytecode``)."""
     if protocol is Protocol.TCP:
         states &= _PROC_TCP_STATES
     request = INET_DIAG_REQ_V2.struct.pack
-    return _message(request(int(family), IPPROTO[protocol], 0, 0, states, 0, 0, b"", b"", 0, 0))
+    body = request(int(family), IPPROTO[protocol], 0, 0, states, 0, 0, b"", b"", 0, 0)
+    return _message(body + _bytecode_attribute(bytecode))
 
 
-def tcp_request(states: int = _ALL_STATES) -> bytes:
+def tcp_request(states: int = _ALL_STATES, bytecode: bytes = b"") -> bytes:
     """The old-style dump request for the TCP table of both families (one hash walk)."""
     body = INET_DIAG_REQ.struct.pack(0, 0, 0, 0, 0, 0, b"", b"", 0, 0, states & _PROC_TCP_STATES, 0)
-    return _message(body, TCPDIAG_GETSOCK)
+    return _message(body + _bytecode_attribute(bytecode), TCPDIAG_GETSOCK)
+
+
+def _bytecode_attribute(bytecode: bytes) -> bytes:
+    """INET_DIAG_REQ_BYTECODE (attribute 1 of either request), padded to 4 bytes."""
+    if not bytecode:
+        return b""
+    padding = bytes(-len(bytecode) % 4)
+    return NLATTR.struct.pack(NLATTR.struct.size + len(bytecode), 1) + bytecode + padding
 
 
 def dump_inet(
-    protocol: Protocol, family: Family, states: int = _ALL_STATES
+    protocol: Protocol, family: Family, states: int = _ALL_STATES, bytecode: bytes = b""
 ) -> Iterator[memoryview]:
     """Send one Internet dump request and yield each datagram the kernel answers.
 
@@ -99,15 +112,17 @@ def dump_inet(
     for the next. Raises ``NetlinkError`` if netlink itself refuses (no such socket family,
     seccomp); a refusal by the diag module arrives inside the answer (``parse_inet_diag``).
     """
-    return _dump(inet_request(protocol, family, states))
+    return _dump(inet_request(protocol, family, states, bytecode))
 
 
-def dump_tcp(states: int = _ALL_STATES, *, ahead: bool = True) -> Iterator[memoryview]:
+def dump_tcp(
+    states: int = _ALL_STATES, *, ahead: bool = True, bytecode: bytes = b""
+) -> Iterator[memoryview]:
     """Send the dump request for TCP of both families (``tcp_request``), as dump_inet.
 
     Without ``ahead``, every datagram is received in the caller's thread, when asked for.
     """
-    return _dump(tcp_request(states), ahead)
+    return _dump(tcp_request(states, bytecode), ahead)
 
 
 # ----------------------------------------------------------------------------- decoding
@@ -235,22 +250,24 @@ def read_inet_sockets_diag(
     *,
     states: int = _ALL_STATES,
     on_error: ErrorHandler = ignore_errors,
+    bytecode: bytes = b"",
 ) -> Iterator[InetSocket]:
     """The sockets /proc/net/<protocol>[6] would list, read through NETLINK_SOCK_DIAG.
 
-    ``states`` is a bit mask of kernel state numbers (``1 << TcpState.LISTEN``...). Raises
+    ``states`` is a bit mask of kernel state numbers (``1 << TcpState.LISTEN``...), and
+    ``bytecode`` a program that leaves out the sockets it rejects. Raises
     ``NetlinkError`` at call time if the kernel refuses the request (no diag module for the
     protocol, netlink forbidden), so a caller can fall back to /proc; a malformed message
     goes to ``on_error``.
     """
     return _checked(
-        dump_inet(protocol, family, states),
+        dump_inet(protocol, family, states, bytecode),
         lambda d: parse_inet_diag(d, protocol, family, on_error),
     )
 
 
 def read_tcp_sockets_diag_both(
-    *, states: int = _ALL_STATES, on_error: ErrorHandler = ignore_errors
+    *, states: int = _ALL_STATES, on_error: ErrorHandler = ignore_errors, bytecode: bytes = b""
 ) -> tuple[Iterator[InetSocket], Iterator[InetSocket]]:
     """The rows of /proc/net/tcp and of /proc/net/tcp6, from one dump of the TCP table.
 
@@ -259,7 +276,7 @@ def read_tcp_sockets_diag_both(
     iterator is read (which first finishes the first, if its reader stopped early). Raises
     ``NetlinkError`` at call time as ``read_inet_sockets_diag`` does.
     """
-    dump = TcpDump(states=states, on_error=on_error)
+    dump = TcpDump(states=states, on_error=on_error, bytecode=bytecode)
     inet = _parse(dump.datagrams, dump.decoder)
 
     def inet6() -> Iterator[InetSocket]:
@@ -291,6 +308,7 @@ class TcpDump:
         states: int = _ALL_STATES,
         on_error: ErrorHandler = ignore_errors,
         ahead: bool = True,
+        bytecode: bytes = b"",
     ) -> None:
         self.others: list[bytearray] = []
         tcp, inet, inet6, kind = Protocol.TCP, Family.INET, Family.INET6, TCPDIAG_GETSOCK
@@ -303,7 +321,7 @@ class TcpDump:
             inet: _InetDecoder(tcp, inet, on_error, [], kind),
             inet6: _InetDecoder(tcp, inet6, on_error, answer=kind),
         }
-        self.datagrams = _refusal_raised(dump_tcp(states, ahead=ahead))
+        self.datagrams = _refusal_raised(dump_tcp(states, ahead=ahead, bytecode=bytecode))
 
     @property
     def decoder(self) -> "_InetDecoder":
