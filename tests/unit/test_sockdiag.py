@@ -615,7 +615,7 @@ def test_a_dump_decoded_alone_and_merged_keeps_the_state_of_one_in_order(
     ]
     asked: list[bool] = []
     monkeypatch.setattr(
-        inet_diag, "dump_tcp", lambda states, ahead: asked.append(ahead) or iter(answer)
+        inet_diag, "dump_tcp", lambda states, ahead, **_: asked.append(ahead) or iter(answer)
     )
     errors: list[ParseError] = []
     dump = inet_diag.TcpDump(on_error=errors.append, ahead=False)
