@@ -54,7 +54,7 @@ _OWN_LONG: tuple[tuple[str, bool, str], ...] = (
     ("dns-timeout", True, "dns-timeout"), ("dns-deadline", True, "dns-deadline"),
     ("source", True, "source"), ("proc-root", True, "proc-root"),
     ("netns", True, "netns"), ("all-netns", False, "all-netns"),
-    ("filter-file", True, "filter-file"),
+    ("filter-file", True, "filter-file"), ("kill", False, "kill"),
 )  # fmt: skip
 
 # AF-group entries past this index are outside netstat's translation table: "--tcpip" only
@@ -143,6 +143,7 @@ class Options(NamedTuple):
     all_netns: bool = False
     filter_words: tuple[str, ...] = ()
     filter_file: str | None = None
+    kill: bool = False
 
     @property
     def inet_selected(self) -> bool:
@@ -268,6 +269,8 @@ def _parse(args: Sequence[str], prog: str) -> Options:
             words.append(value or "")
         elif key == "filter-file":
             seconds["filter_file"] = value
+        elif key == "kill":
+            seconds["kill"] = True
         elif key == "proc-root":
             if not value:
                 raise _Abort(Exit(3, f"{prog}: --proc-root wants a directory, not ''\n"))
@@ -327,6 +330,9 @@ def _parse(args: Sequence[str], prog: str) -> Options:
         raise _Abort(Exit(3, f"{prog}: --netns and --all-netns exclude each other\n"))
     if words and seconds.get("filter_file") is not None:
         message = f"{prog}: filter: give it as arguments or with --filter-file, not both\n"
+        raise _Abort(Exit(3, message))
+    if seconds.get("kill") and not words and seconds.get("filter_file") is None:
+        message = f"{prog}: --kill needs a filter (without one it would close every socket)\n"
         raise _Abort(Exit(3, message))
     if (words or seconds.get("filter_file") is not None) and modes:
         raise _Abort(Exit(3, f"{prog}: filter: only socket listings take a filter\n"))

@@ -9,6 +9,7 @@ status 1 after that protocol; a missing IPv6 file is always passed over in silen
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
@@ -354,6 +355,9 @@ def _inet(
             return 1
         if select is not None:
             rows = filter(select, rows)
+        if options.kill and protocol is Protocol.TCP:
+            status = (yield from _kill(rows, options, context, owners, sink)) or status
+            continue
         try:
             yield from _with_warnings(
                 sink.inet_rows(rows, options, context.resolver, owners), warnings, word
@@ -361,6 +365,39 @@ def _inet(
         except NetlinkError as exc:  # the dump failed after its first datagram
             yield _refused(protocol, exc)
             return 1
+    return status
+
+
+def _kill(
+    rows: Iterable[InetSocket],
+    options: Options,
+    context: Context,
+    owners: OwnerMap | None,
+    sink: _Sink,
+) -> Command:
+    """``--kill``: each TCP socket listed is printed, then closed (SOCK_DESTROY); one the
+    kernel would not close gets a line saying why, and the status is 1."""
+    from ..sources.sockdiag import destroy_inet
+
+    status = 0
+    for row in list(rows):  # the whole table first: closing a socket changes it
+        lines = list(sink.inet_rows([row], options, context.resolver, owners))
+        if not lines:  # not listed (a listener without -a): not touched
+            continue
+        for line in lines:
+            yield 1, line
+        try:
+            destroy_inet(row)
+        except NetlinkError as exc:
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            if exc.errno == errno.EOPNOTSUPP:
+                reason += " (a kernel without CONFIG_INET_DIAG_DESTROY)"
+            elif exc.errno == errno.EPERM:
+                reason += " (closing another's socket needs CAP_NET_ADMIN)"
+            local = f"{row.local_address}:{row.local_port}"
+            remote = f"{row.remote_address}:{row.remote_port}"
+            yield 2, f"pnetstat: --kill: {local} {remote}: not closed: {reason}\n"
+            status = 1
     return status
 
 

@@ -38,6 +38,7 @@ from .inet import (
     INET_DIAG_REQ,
     INET_DIAG_REQ_V2,
     TcpDump,
+    destroy_inet,
     dump_inet,
     dump_tcp,
     inet_request,
@@ -59,7 +60,8 @@ from .unix import (
 
 __all__ = [
     "INET_DIAG_MSG", "INET_DIAG_REQ", "INET_DIAG_REQ_V2", "NLATTR", "NLMSGHDR", "UNIX_DIAG_MSG",
-    "UNIX_DIAG_REQ", "UNIX_DIAG_RQLEN_STRUCT", "Layout", "TcpDump", "dump_inet", "dump_tcp",
-    "dump_unix", "inet_request", "parse_inet_diag", "parse_unix_diag", "read_inet_sockets_diag",
-    "read_tcp_sockets_diag_both", "read_unix_sockets_diag", "tcp_request", "unix_request",
+    "UNIX_DIAG_REQ", "UNIX_DIAG_RQLEN_STRUCT", "Layout", "TcpDump", "destroy_inet", "dump_inet",
+    "dump_tcp", "dump_unix", "inet_request", "parse_inet_diag", "parse_unix_diag",
+    "read_inet_sockets_diag", "read_tcp_sockets_diag_both", "read_unix_sockets_diag",
+    "tcp_request", "unix_request",
 ]  # fmt: skip
