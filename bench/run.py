@@ -82,16 +82,21 @@ def rss_tool() -> str | None:
 
 
 def drive(
-    argv_prefix: list[str], table: dict[str, list[str]], repeat: int, rss: str | None
+    argv_prefix: list[str],
+    table: dict[str, list[str]],
+    repeat: int,
+    rss: str | None,
+    timeout: float = COMMAND_TIMEOUT,
 ) -> dict[str, Any]:
-    """Run bench/driver.py (inside a namespace if ``argv_prefix`` says so) on ``table``."""
-    request = {"commands": table, "repeat": repeat, "timeout": COMMAND_TIMEOUT, "rss": rss}
+    """Run bench/driver.py (inside a namespace if ``argv_prefix`` says so) on ``table``; a
+    command still running after ``timeout`` seconds is killed (exit -9, its time a floor)."""
+    request = {"commands": table, "repeat": repeat, "timeout": timeout, "rss": rss}
     done = subprocess.run(
         [*argv_prefix, PYTHON, str(BENCH / "driver.py")],
         input=json.dumps(request).encode(),
         stdout=subprocess.PIPE,
         env=bench_env(),
-        timeout=COMMAND_TIMEOUT * len(table) * repeat + 60,
+        timeout=timeout * len(table) * repeat + 60,
     )
     if done.returncode:
         raise RuntimeError(f"bench/driver.py failed with status {done.returncode}")
