@@ -48,7 +48,8 @@ def run(argv: list[str], timeout: float, rss_tool: str | None) -> tuple[float, i
         rss = usage.ru_maxrss
         if rss_tool is not None:
             with open(report_path) as report:  # "Command exited with non-zero status N" first
-                rss = int(report.read().split()[-1])
+                words = report.read().split()
+            rss = int(words[-1]) if words else 0  # nothing if the wrapper was killed (timeout)
     finally:
         os.close(null)
         os.unlink(report_path)

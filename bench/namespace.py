@@ -121,6 +121,27 @@ def _ip(*args: str) -> str:
     return done.stdout
 
 
+def wait_ready(holders: Sequence[subprocess.Popen[bytes]], deadline: float) -> None:
+    """Read one line from every holder, failing at ``deadline`` (no sleeps, bounded)."""
+    with selectors.DefaultSelector() as selector:
+        for holder in holders:
+            assert holder.stdout is not None
+            selector.register(holder.stdout, selectors.EVENT_READ, holder)
+        waiting = len(holders)
+        while waiting:
+            left = deadline - time.monotonic()
+            events = selector.select(left) if left > 0 else []
+            if not events:
+                raise SetupError(f"{waiting} holders not ready before the deadline")
+            for key, _mask in events:
+                holder = key.data
+                line = holder.stdout.readline()  # the holder writes its one line at once
+                if line != b"ready\n":
+                    raise SetupError(f"holder {holder.args[-4:]} failed (see its stderr)")
+                selector.unregister(key.fileobj)
+                waiting -= 1
+
+
 class Namespace:
     """A throw-away network namespace ``pnetstat-bench-<hex>``; use as a context manager."""
 
@@ -190,28 +211,8 @@ class Namespace:
                 start_new_session=True,
             )
             self._holders.append(holder)
-        self._wait_ready(time.monotonic() + timeout)
+        wait_ready(self._holders, time.monotonic() + timeout)
         return len(plans)
-
-    def _wait_ready(self, deadline: float) -> None:
-        """Read one line from every holder, failing at ``deadline`` (no sleeps, bounded)."""
-        with selectors.DefaultSelector() as selector:
-            for holder in self._holders:
-                assert holder.stdout is not None
-                selector.register(holder.stdout, selectors.EVENT_READ, holder)
-            waiting = len(self._holders)
-            while waiting:
-                left = deadline - time.monotonic()
-                events = selector.select(left) if left > 0 else []
-                if not events:
-                    raise SetupError(f"{waiting} holders not ready before the deadline")
-                for key, _mask in events:
-                    holder = key.data
-                    line = holder.stdout.readline()  # the holder writes its one line at once
-                    if line != b"ready\n":
-                        raise SetupError(f"holder {holder.args[-4:]} failed (see its stderr)")
-                    selector.unregister(key.fileobj)
-                    waiting -= 1
 
     def close(self) -> None:
         """Kill everything in the namespace, delete it and its /etc files (idempotent)."""

@@ -146,6 +146,93 @@ def render(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Issue 13, point 7: --all-netns over 100 namespaces against a per-namespace loop.
+NETNS_TARGETS = [
+    ("-tan", "netstat -tan loop", 0.5),
+    ("-tan", "ss -tan loop", 1.0),
+    ("-tanp", "netstat -tanp loop", 0.2),
+]
+
+
+def render_netns_targets(netns: dict[str, Any]) -> Iterator[str]:
+    """The namespace targets, for each interpreter: ratios to the loops and peak RSS."""
+    yield "| target | interpreter | measured | limit | result |"
+    yield "|---|---|---:|---:|---|"
+    for flags, loop, limit in NETNS_TARGETS:
+        table = netns["commands"]["tan" if flags == "-tan" else "tanp"]
+        for python in netns["pythons"]:
+            ours = f"pnetstat --all-netns {flags} ({python})"
+            ratio = median_ms(table[ours]) / median_ms(table[loop])
+            # A loop killed at the timeout took longer: the ratio is a ceiling.
+            killed = "<= " if any(status < 0 for status in table[loop]["status"]) else ""
+            yield (f"| `pnetstat --all-netns {flags}` / `{loop}` | {python} | {killed}{ratio:.2f}x | "
+                   f"<= {limit:.1f}x | {verdict(ratio <= limit)} |")  # fmt: skip
+    for python in netns["pythons"]:
+        rss = peak_mib(netns["commands"]["tan"][f"pnetstat --all-netns -tan ({python})"])
+        yield (f"| peak RSS of `pnetstat --all-netns -tan` | {python} | {rss:.1f} MiB | "
+               f"< {RSS_LIMIT_MIB:.0f} MiB | {verdict(rss < RSS_LIMIT_MIB)} |")  # fmt: skip
+
+
+def render_netns_table(table: dict[str, Any], runs: int) -> Iterator[str]:
+    """One group's commands: medians, spread, ratio to the netstat loop and to the ss loop."""
+    loops = [label for label in table if label.endswith(" loop")]
+    yield f"Median of {runs} interleaved runs."
+    yield ""
+    vs = "".join(f" vs {loop} |" for loop in loops)
+    yield f"| command | median ms | min-max ms |{vs} peak RSS MiB |"
+    yield "|---|---:|---:|" + "---:|" * len(loops) + "---:|"
+    for label, samples in table.items():
+        ms = median_ms(samples)
+        spread = f"{min(samples['times']) * 1000:.0f}-{max(samples['times']) * 1000:.0f}"
+        ratios = " | ".join(f"{ms / median_ms(table[loop]):.2f}x" for loop in loops)
+        yield f"| {_label(label, samples)} | {ms:.1f} | {spread} | {ratios} | {peak_mib(samples):.1f} |"
+
+
+def render_netns(results: dict[str, Any]) -> str:
+    """The namespace benchmark's whole report as Markdown text."""
+    meta, netns = results["meta"], results["netns"]
+    lines = [f"# pnetstat --all-netns benchmark, {meta['date']}, host {meta['host']}", ""]
+    lines += [f"- {key}: {value}" for key, value in meta.items() if key not in ("date", "host")]
+    lines += [
+        f"- interpreter {path}: Python {version}" for path, version in netns["pythons"].items()
+    ]
+    census = netns["census"]
+    lines += [
+        "",
+        f"{netns['named'] + netns['held']} namespaces: {netns['named']} named (`ip netns add`), "
+        f"{netns['held']} held only by a process (`unshare --net`), each with lo up and "
+        f"{netns['pairs']:,} established loopback TCP pairs from one holder process. "
+        f"Setup {netns['setup_s']:.1f} s, timing {netns['timing_s']:.1f} s, "
+        f"teardown {netns['teardown_s']:.1f} s.",
+        "",
+        "A loop runs the tool in each namespace one after another in one `sh`: "
+        "`ip netns exec NAME TOOL` for named ones, `nsenter -t PID -n TOOL` for the others; "
+        "its time is the whole loop's. pnetstat runs once from the root namespace.",
+        "",
+        f"Sections: `pnetstat --all-netns -tan` printed {census['pnetstat sections']} "
+        f"(every namespace of the host, the root one and any others included) against the "
+        f"loop's {census['loop namespaces']}; ESTABLISHED rows {census['pnetstat ESTABLISHED rows']:,} "
+        f"against the loop's {census['loop ESTABLISHED rows']:,}.",
+        "",
+        f"A command still running after {netns.get('timeout_s', 0):.0f} s is killed (exit -9): "
+        "its time is then a floor, and a ratio to it a ceiling (marked <=).",
+        "",
+        "### Targets (issue 13, point 7)",
+        "",
+        *render_netns_targets(netns),
+        "",
+        "### -tan",
+        "",
+        *render_netns_table(netns["commands"]["tan"], netns["runs"]),
+        "",
+        "### -tanp",
+        "",
+        *render_netns_table(netns["commands"]["tanp"], netns["runs_p"]),
+    ]
+    return "\n".join(lines) + "\n"
+
+
 if __name__ == "__main__":
     with open(sys.argv[1]) as saved:
-        sys.stdout.write(render(json.load(saved)))
+        saved_results = json.load(saved)
+        sys.stdout.write((render_netns if "netns" in saved_results else render)(saved_results))

@@ -11,7 +11,13 @@ and what `ip netns exec` and the RSS wrapper cost. It prints a Markdown table of
 ratios and peak RSS, with PASS/MISS for the issue's targets, and writes it (plus the raw
 samples as JSON) to bench/results/<date>-<host>.md.
 
+Then bench/namespaces.py times ``pnetstat --all-netns -tan`` and ``-tanp`` over 100 network
+namespaces of 1,000 pairs each against netstat and ss run in each namespace in turn, and
+writes bench/results/<date>-<host>-netns.md (and .json). ``--only sizes`` or ``--only netns``
+runs one part.
+
     python3 bench/run.py [--sizes 1000,10000,100000] [--repeat K] [--quick] [--out PATH]
+                         [--only sizes|netns] [--netns-repeat K] [--netns-repeat-p K]
 
 Needs root, iproute2 and net-tools. Everything it makes is removed on exit, Ctrl-C included.
 """
@@ -32,8 +38,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import namespaces
 from namespace import BENCH, PYTHON, ROOT, UDP_PER_HOLDER, Namespace, bench_env, plan_holders
-from report import IDLE_PNETSTAT, IDLE_PYTHON, render
+from report import IDLE_PNETSTAT, IDLE_PYTHON, render, render_netns
 
 VIEWS = ["-tan", "-tanp", "-xa", "-uan"]
 RSS_TOOL = "/usr/bin/time"
@@ -75,16 +82,21 @@ def rss_tool() -> str | None:
 
 
 def drive(
-    argv_prefix: list[str], table: dict[str, list[str]], repeat: int, rss: str | None
+    argv_prefix: list[str],
+    table: dict[str, list[str]],
+    repeat: int,
+    rss: str | None,
+    timeout: float = COMMAND_TIMEOUT,
 ) -> dict[str, Any]:
-    """Run bench/driver.py (inside a namespace if ``argv_prefix`` says so) on ``table``."""
-    request = {"commands": table, "repeat": repeat, "timeout": COMMAND_TIMEOUT, "rss": rss}
+    """Run bench/driver.py (inside a namespace if ``argv_prefix`` says so) on ``table``; a
+    command still running after ``timeout`` seconds is killed (exit -9, its time a floor)."""
+    request = {"commands": table, "repeat": repeat, "timeout": timeout, "rss": rss}
     done = subprocess.run(
         [*argv_prefix, PYTHON, str(BENCH / "driver.py")],
         input=json.dumps(request).encode(),
         stdout=subprocess.PIPE,
         env=bench_env(),
-        timeout=COMMAND_TIMEOUT * len(table) * repeat + 60,
+        timeout=timeout * len(table) * repeat + 60,
     )
     if done.returncode:
         raise RuntimeError(f"bench/driver.py failed with status {done.returncode}")
@@ -171,11 +183,15 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, help="runs per command (default 5; 3 from 100k)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: N = 1000 only")
     parser.add_argument("--out", type=Path, help="report path (default bench/results/...)")
+    parser.add_argument("--only", choices=["sizes", "netns"], help="run one part only")
+    parser.add_argument("--netns-repeat", type=int, default=5, help="netns -tan runs (5)")
+    parser.add_argument("--netns-repeat-p", type=int, default=5, help="netns -tanp runs (5)")
     args = parser.parse_args(argv)
     default = "1000" if args.quick else "1000,10000,100000"
     args.sizes = [int(size) for size in (args.sizes or default).split(",")]
-    if any(size < 1 for size in args.sizes) or (args.repeat is not None and args.repeat < 1):
-        parser.error("sizes and --repeat must be positive")
+    repeats = [args.repeat or 1, args.netns_repeat, args.netns_repeat_p]
+    if any(size < 1 for size in args.sizes) or min(repeats) < 1:
+        parser.error("sizes and repeats must be positive")
     for size in args.sizes:
         plan_holders(size)  # fail now, not after the smaller sizes ran
     return args
@@ -196,22 +212,37 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _exit_on_signal)
     signal.signal(signal.SIGHUP, _exit_on_signal)
     sources, rss = has_source_option(), rss_tool()
-    table = commands(sources)
-    runs = args.repeat or 5
-    results: dict[str, Any] = {"meta": machine(rss, sources), "sizes": {}}
-    results.update(measure_idle(table, 4 * runs + 1, rss))
-    for n in args.sizes:
-        repeat = args.repeat or (5 if n < 100_000 else 3)
-        results["sizes"][str(n)] = measure_size(n, table, repeat, rss)
-    text = render(results)
+    meta = machine(rss, sources)
+    if args.only != "netns":
+        results: dict[str, Any] = {"meta": meta, "sizes": {}}
+        table = commands(sources)
+        runs = args.repeat or 5
+        results.update(measure_idle(table, 4 * runs + 1, rss))
+        for n in args.sizes:
+            repeat = args.repeat or (5 if n < 100_000 else 3)
+            results["sizes"][str(n)] = measure_size(n, table, repeat, rss)
+        write(render(results), results, args.out or _default_out(meta, ""))
+    if args.only != "sizes":
+        meta = {**meta, "method": "each command run by bench/driver.py in the root namespace, "
+                "stdout and stderr to /dev/null, commands interleaved; medians"}  # fmt: skip
+        netns = namespaces.measure(args.netns_repeat, args.netns_repeat_p, rss, drive)
+        results = {"meta": meta, "netns": netns}
+        out = args.out.with_name(args.out.stem + "-netns.md") if args.out else None
+        write(render_netns(results), results, out or _default_out(meta, "-netns"))
+    return 0
+
+
+def _default_out(meta: dict[str, str], suffix: str) -> Path:
+    return BENCH / "results" / f"{meta['date']}-{meta['host']}{suffix}.md"
+
+
+def write(text: str, results: dict[str, Any], out: Path) -> None:
+    """Print the report, write it to ``out`` and the raw results beside it as JSON."""
     print(text)
-    meta = results["meta"]
-    out = args.out or BENCH / "results" / f"{meta['date']}-{meta['host']}.md"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
     out.with_suffix(".json").write_text(json.dumps(results, indent=1) + "\n")
     print(f"wrote {out}", file=sys.stderr)
-    return 0
 
 
 if __name__ == "__main__":
