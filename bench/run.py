@@ -185,7 +185,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, help="report path (default bench/results/...)")
     parser.add_argument("--only", choices=["sizes", "netns"], help="run one part only")
     parser.add_argument("--netns-repeat", type=int, default=5, help="netns -tan runs (5)")
-    parser.add_argument("--netns-repeat-p", type=int, default=1, help="netns -tanp runs (1: netstat's -tanp loop takes minutes)")
+    parser.add_argument(
+        "--netns-repeat-p",
+        type=int,
+        default=1,
+        help="netns -tanp runs (1: netstat's -tanp loop takes minutes)",
+    )
     args = parser.parse_args(argv)
     default = "1000" if args.quick else "1000,10000,100000"
     args.sizes = [int(size) for size in (args.sizes or default).split(",")]
