@@ -257,3 +257,12 @@ def test_filter_file_and_arguments_agree(tmp_path: Path) -> None:
     assert by_file.returncode == by_words.returncode == 0
     assert by_file.stdout == by_words.stdout
     assert b"ESTABLISHED" not in by_words.stdout
+
+
+def test_words_after_the_options_are_a_filter_where_netstat_ignores_them() -> None:
+    """The README's deliberate difference: netstat ignores positional words; pnetstat reads
+    them as a filter, and a word that is not one is an error."""
+    assert _run(["netstat", "-tan", "bogus"]).returncode == 0
+    ours = _run(pnetstat_cmd(["-tan", "bogus"]))
+    assert ours.returncode == 3
+    assert ours.stderr == b"pnetstat: filter: unknown condition 'bogus' at word 1\n"
