@@ -58,6 +58,7 @@ pnetstat only:
   FILTER             ss's filter language: state established '( dport = :22 or sport = :22 )',
                      and pid, program, uid, user, inode, netns, container (README)
   --filter-file=FILE read the filter from FILE
+  --kill             close the TCP sockets the filter selects (SOCK_DESTROY)
 Other views:
   -r, --route        routing table (-F FIB, -C cache; -e, -ee more columns)
   -i, --interfaces   interface table (-a all, -e long form)
