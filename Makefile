@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PSUTIL_VERSION := 7.2.2
 PSUTIL_TESTS := $(VENV)/psutil-$(PSUTIL_VERSION)/tests/test_connections.py
 
-.PHONY: test lint typecheck pytest bench clean
+.PHONY: test lint typecheck pytest bench clean zipapp dist
 
 test: lint typecheck pytest
 
@@ -28,8 +28,8 @@ $(PSUTIL_TESTS): | $(STAMP)
 	touch $@
 
 lint: $(STAMP)
-	$(BIN)/ruff check pnetstat tests $(wildcard bench)
-	$(BIN)/ruff format --check pnetstat tests $(wildcard bench)
+	$(BIN)/ruff check pnetstat tests tools $(wildcard bench)
+	$(BIN)/ruff format --check pnetstat tests tools $(wildcard bench)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -37,8 +37,16 @@ typecheck: $(STAMP)
 pytest: $(STAMP) $(PSUTIL_TESTS)
 	$(BIN)/python -m pytest -q
 
+# dist/pnetstat.pyz: the single-file pnetstat (standard library only; see tools/build_zipapp.py).
+zipapp:
+	$(PYTHON) tools/build_zipapp.py dist/pnetstat.pyz
+
+# dist/*.tar.gz and dist/*.whl, built with the standard front end from pyproject.toml.
+dist: $(STAMP)
+	$(BIN)/python -m build --no-isolation --outdir dist .
+
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist pnetstat.egg-info

@@ -25,7 +25,7 @@ from .options import Exit, Mode, Options, parse_args
 from .resolve import Resolver
 from .sources.procfs import ProcFS
 
-__all__ = ["USAGE", "main", "run"]
+__all__ = ["USAGE", "main", "program_name", "run"]
 
 PROG = "pnetstat"
 # A command line that cannot be acted on: netstat's status for its usage errors, and ours for a
@@ -125,18 +125,20 @@ def main(
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
     sleep: float = 1.0,
+    prog: str = PROG,
 ) -> int:
-    """Run one ``pnetstat`` invocation; ``argv`` excludes the program name."""
+    """Run one ``pnetstat`` invocation; ``argv`` excludes the program name, ``prog`` is the
+    name its messages give (``netstat`` when the zipapp is installed under that name)."""
     out = stdout if stdout is not None else sys.stdout
     err = stderr if stderr is not None else sys.stderr
     args = list(sys.argv[1:] if argv is None else argv)
-    parsed = parse_args(args, PROG)
+    parsed = parse_args(args, prog)
     if isinstance(parsed, Exit):
-        return _exit(parsed, out, err)
+        return _exit(parsed, out, err, prog)
     if parsed.proc_root is not None and proc is None:
         problem = _unusable_proc_root(parsed.proc_root)
         if problem:
-            err.write(f"{PROG}: --proc-root: {problem}\n")
+            err.write(f"{prog}: --proc-root: {problem}\n")
             return EXIT_BAD_VALUE
     for warning in parsed.warnings:
         err.write(warning)
@@ -145,7 +147,7 @@ def main(
     )
     context = Context(ProcFS(proc or parsed.proc_root or "/proc"), resolver, parsed.source)
     if parsed.filter_words or parsed.filter_file is not None:
-        chosen = _filter(parsed, err)
+        chosen = _filter(parsed, err, prog)
         if chosen is None:
             return EXIT_BAD_VALUE
         context = context._replace(filter=chosen)
@@ -170,7 +172,7 @@ def main(
         time.sleep(sleep)
 
 
-def _filter(parsed: Options, err: TextIO) -> Filter | None:
+def _filter(parsed: Options, err: TextIO, prog: str) -> Filter | None:
     """The filter the command line gives, or None after one line on ``err`` saying why not."""
     from .filters.parse import FilterError, parse_filter, split_words
 
@@ -180,16 +182,16 @@ def _filter(parsed: Options, err: TextIO) -> Filter | None:
             with open(parsed.filter_file, encoding="utf-8", errors="surrogateescape") as handle:
                 words = [handle.read()]
         except OSError as exc:
-            err.write(f"{PROG}: --filter-file: {parsed.filter_file}: {exc.strerror}\n")
+            err.write(f"{prog}: --filter-file: {parsed.filter_file}: {exc.strerror}\n")
             return None
     try:
         chosen = parse_filter(split_words(words))
     except FilterError as exc:
-        err.write(f"{PROG}: filter: {exc}\n")
+        err.write(f"{prog}: filter: {exc}\n")
         return None
     problem = _kernel_only_problem(chosen, parsed.source)
     if problem:
-        err.write(f"{PROG}: filter: {problem}\n")
+        err.write(f"{prog}: filter: {problem}\n")
         return None
     return chosen
 
@@ -222,16 +224,32 @@ def _unusable_proc_root(root: str) -> str | None:
     return None
 
 
-def _exit(outcome: Exit, out: TextIO, err: TextIO) -> int:
+def _exit(outcome: Exit, out: TextIO, err: TextIO, prog: str) -> int:
+    usage = USAGE.replace(PROG, prog)
     if outcome.version:
         out.write(_version())
     if outcome.help:
-        out.write(USAGE)
+        out.write(usage)
     if outcome.stderr:
         err.write(outcome.stderr)
     if outcome.usage:
-        err.write(USAGE)
+        err.write(usage)
     return outcome.status
+
+
+def program_name(argv0: str) -> str:
+    """The name messages give: argv[0]'s base name without ``.pyz``, ``pnetstat`` when run as
+    a module (``python3 -m pnetstat``).
+
+    >>> program_name("/usr/local/bin/netstat"), program_name("./pnetstat.pyz")
+    ('netstat', 'pnetstat')
+    >>> program_name("/src/pnetstat/__main__.py"), program_name("")
+    ('pnetstat', 'pnetstat')
+    """
+    name = os.path.basename(argv0)
+    for suffix in (".pyz", ".py"):
+        name = name.removesuffix(suffix)
+    return PROG if name in ("", "__main__", "-c") else name
 
 
 class _QuietOutput(io.RawIOBase):
@@ -292,7 +310,7 @@ def run() -> None:
         write_through=True,
     )
     try:
-        status = main(stdout=stdout, stderr=stderr)
+        status = main(stdout=stdout, stderr=stderr, prog=program_name(sys.argv[0]))
         stdout.flush()
     except KeyboardInterrupt:
         # Ctrl-C ends -c; the shell convention for death by SIGINT is 128 + 2.

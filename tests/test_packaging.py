@@ -1,0 +1,134 @@
+"""The ways onto a host: the wheel and sdist (``python -m build``) and the single-file zipapp
+(tools/build_zipapp.py), each built here from a copy of the checkout and run as a user would,
+against netstat in a namespace of their own."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tarfile
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from netns import REPO_ROOT, NetNS
+
+pytestmark = pytest.mark.differential
+
+SYSTEM_PYTHON = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.executable
+# What the sdist must carry besides the package's sources: what the wheel and the docs are
+# built from.
+SDIST_MUST_HAVE = ["pnetstat/py.typed", "schema/sockets.schema.json", "README.md", "LICENSE"]
+
+
+def _copy_checkout(target: Path) -> Path:
+    """The files a clean clone has (tracked and new ones, not ignored ones), under target."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard", "-z"],
+        cwd=REPO_ROOT, capture_output=True, check=True,
+    ).stdout.decode().split("\0")  # fmt: skip
+    for name in filter(None, listed):
+        source = REPO_ROOT / name
+        if source.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+    return target
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
+    """(sdist, wheel) built with ``python -m build`` (no isolation: the test venv has the
+    build back end, and nothing is fetched)."""
+    top = tmp_path_factory.mktemp("build")
+    source = _copy_checkout(top / "src")
+    done = subprocess.run(
+        [sys.executable, "-m", "build", "--no-isolation", "--sdist", "--wheel",
+         "--outdir", str(top / "dist"), str(source)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    (sdist,) = (top / "dist").glob("*.tar.gz")
+    (wheel,) = (top / "dist").glob("*.whl")
+    yield sdist, wheel
+
+
+def test_the_sdist_holds_what_the_wheel_is_built_from(built: tuple[Path, Path]) -> None:
+    sdist, wheel = built
+    with tarfile.open(sdist) as archive:
+        names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    missing = [name for name in SDIST_MUST_HAVE if name not in names]
+    assert not missing, missing
+    with zipfile.ZipFile(wheel) as archive:
+        packaged = {name for name in archive.namelist() if name.startswith("pnetstat/")}
+    sources = {
+        str(path.relative_to(REPO_ROOT))
+        for path in (REPO_ROOT / "pnetstat").rglob("*")
+        if path.suffix in (".py", ".typed")
+    }
+    assert sources <= packaged, sorted(sources - packaged)
+    assert sources <= names  # the sdist has every source the wheel has
+
+
+def test_the_wheel_installs_and_its_console_script_runs(
+    built: tuple[Path, Path], tmp_path: Path, netns: NetNS
+) -> None:
+    _sdist, wheel = built
+    venv = tmp_path / "venv"
+    subprocess.run([SYSTEM_PYTHON, "-m", "venv", str(venv)], check=True, timeout=120)
+    install = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-index",
+         "--no-deps", str(wheel)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert install.returncode == 0, install.stderr
+    script = venv / "bin" / "pnetstat"
+    assert script.exists()
+    for flags in (["-tan"], ["-xa"], ["-rn"]):
+        theirs = netns.run(["netstat", *flags])
+        ours = netns.run([str(script), *flags], env={"PYTHONPATH": ""})
+        assert (ours.stdout, ours.stderr, ours.returncode) == (
+            theirs.stdout,
+            theirs.stderr,
+            theirs.returncode,
+        ), flags
+
+
+@pytest.fixture(scope="module")
+def zipapp_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("zipapp") / "pnetstat.pyz"
+    subprocess.run(
+        [SYSTEM_PYTHON, str(REPO_ROOT / "tools" / "build_zipapp.py"), str(target)],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    return target
+
+
+def test_the_zipapp_carries_byte_code(zipapp_file: Path) -> None:
+    with zipfile.ZipFile(zipapp_file) as archive:
+        names = set(archive.namelist())
+    sources = {n for n in names if n.endswith(".py") and n != "__main__.py"}
+    assert sources and all(n + "c" in names for n in sources)
+    assert zipapp_file.read_bytes().startswith(b"#!/usr/bin/env python3\n")
+
+
+def test_the_zipapp_runs_as_netstat_would(zipapp_file: Path, netns: NetNS) -> None:
+    zipapp_file.chmod(zipapp_file.stat().st_mode | stat.S_IXUSR)
+    renamed = zipapp_file.parent / "netstat"
+    shutil.copy2(zipapp_file, renamed)
+    theirs = netns.run(["netstat", "-tan"])
+    for argv in (
+        [SYSTEM_PYTHON, str(zipapp_file), "-tan"],
+        [SYSTEM_PYTHON, "-S", str(zipapp_file), "-tan"],
+        [str(zipapp_file), "-tan"],
+        [str(renamed), "-tan"],
+    ):
+        ours = netns.run(argv, env={"PYTHONPATH": ""})
+        assert (ours.stdout, ours.returncode) == (theirs.stdout, 0), argv
+    # Renamed netstat, its messages say netstat, as net-tools' own do.
+    mistake = netns.run([str(renamed), "-X"], env={"PYTHONPATH": ""})
+    assert mistake.returncode == 3
+    assert mistake.stderr.startswith(b"netstat: invalid option -- 'X'\nusage: netstat ")
