@@ -126,3 +126,44 @@ def test_every_subpackage_is_packaged() -> None:
         for init in PACKAGE.rglob("__init__.py")
     }
     assert listed == found
+
+
+IDLE_TAN = """
+import io, sys
+before = set(sys.modules)
+from pnetstat.cli import main
+main(["-tan", "--proc-root=" + sys.argv[1]], stdout=io.StringIO())
+print(" ".join(sorted(set(sys.modules) - before)))
+"""
+
+# What an idle `pnetstat -tan` imports (changed only on purpose: start-up is most of its
+# time). Our modules exactly; the standard library's as top-level names it may not outgrow.
+IDLE_PNETSTAT = {
+    "pnetstat", "pnetstat._version", "pnetstat.cli", "pnetstat.commands",
+    "pnetstat.commands.sockets", "pnetstat.errors", "pnetstat.model", "pnetstat.options",
+    "pnetstat.resolve", "pnetstat.sources", "pnetstat.sources.processes",
+    "pnetstat.sources.procfs", "pnetstat.sources.sockets", "pnetstat.views",
+    "pnetstat.views.names", "pnetstat.views.sockets",
+}  # fmt: skip
+IDLE_STDLIB = {
+    "__future__", "_collections", "_collections_abc", "_functools", "_operator", "_socket",
+    "_sre", "_stat", "_struct", "_typing", "_weakrefset", "collections", "contextlib", "copyreg",
+    "encodings", "enum", "errno", "functools", "genericpath", "importlib", "io", "ipaddress",
+    "itertools", "keyword", "operator", "os", "posixpath", "re", "reprlib", "stat", "struct",
+    "threading", "types", "typing", "warnings",
+}  # fmt: skip
+
+
+def test_an_idle_listing_imports_no_more_than_it_did() -> None:
+    import subprocess
+    import sys
+
+    proc = PACKAGE.parent / "tests" / "fixtures" / "proc" / "live-ns"
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", IDLE_TAN, str(proc)],
+        capture_output=True, text=True, cwd=PACKAGE.parent, timeout=60, check=True,
+    )  # fmt: skip
+    loaded = set(done.stdout.split())
+    ours = {name for name in loaded if name.split(".")[0] == "pnetstat"}
+    assert ours == IDLE_PNETSTAT
+    assert {name.split(".")[0] for name in loaded - ours} <= IDLE_STDLIB
