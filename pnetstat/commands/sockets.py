@@ -9,31 +9,27 @@ status 1 after that protocol; a missing IPv6 file is always passed over in silen
 
 from __future__ import annotations
 
-import errno
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from ..errors import NetlinkError, ParseError, ProcReadError, Unsupported
-from ..model import Family, InetSocket, OwnerMap, Protocol, UnixSocket
+from ..model import Family, OwnerMap, Protocol
 from ..options import Options
 from ..resolve import Resolver
 from ..sources.processes import read_owners
 from ..sources.procfs import parse_unix_block, read_unix_blocks
 from ..sources.sockets import inet_tables, read_unix, tcp_dump
 from ..views.sockets import (
-    render_inet_header,
     render_inet_rows,
-    render_unix_header,
     render_unix_rows,
-    shown,
 )
 from . import Command, Context, no_support
+from .sinks import JsonSink, Sink, TextSink
 
 if TYPE_CHECKING:
-    from ..model_tables import Namespace
     from ..sources.sockdiag import TcpDump
-    from ..sources.sockets import Narrowing
+    from .filtering import Select
 
 __all__ = ["list_sockets", "owner_notes"]
 
@@ -68,120 +64,11 @@ def owner_notes(owners: OwnerMap) -> Iterator[tuple[int, str]]:
         yield 2, " will not be shown, you would have to be root to see it all.)\n"
 
 
-class _TextSink:
-    """netstat's text: the views of views/sockets.py."""
-
-    def open(self) -> Iterator[str]:
-        return iter(())
-
-    def close(self) -> Iterator[str]:
-        return iter(())
-
-    inet_header = staticmethod(render_inet_header)
-    inet_rows = staticmethod(render_inet_rows)
-    unix_header = staticmethod(render_unix_header)
-
-    @staticmethod
-    def unix_rows(
-        rows: Iterable[UnixSocket], options: Options, resolver: Resolver, owners: OwnerMap | None
-    ) -> Iterator[str]:
-        return render_unix_rows(rows, options, owners)
-
-
-class _JsonSink:
-    """``--json`` (one document per pass) or ``--json-lines`` (one object per socket)."""
-
-    def __init__(self, lines: bool, namespace: Namespace | None = None) -> None:
-        from ..views import json as json_view  # only JSON runs pay for the json module
-
-        self.json = json_view
-        self.lines = lines
-        self.netns = None if namespace is None else json_view.netns_record(namespace)
-        self.groups: list[dict[str, object]] = []
-        self.first = True
-
-    def open(self) -> Iterator[str]:
-        if not self.lines:
-            head = self.json.dumps({"schema_version": self.json.SCHEMA_VERSION, "view": "sockets"})
-            yield head[:-1] + ',"sockets":['
-
-    def close(self) -> Iterator[str]:
-        if not self.lines:
-            groups = self.json.dumps({"groups": self.groups})[1:] if self.groups else ""
-            yield "]" + ("," + groups if groups else "}") + "\n"
-
-    def group_section(self, options: Options, context: Context) -> Command:
-        """-g in JSON: memberships go in a "groups" list (or one line each, "record": "group")."""
-        from ..sources.igmp import read_igmp, read_igmp6
-
-        names = None if options.numeric_hosts else context.resolver
-        for reader, wanted in ((read_igmp, options.inet), (read_igmp6, options.inet6)):
-            if not wanted:
-                continue
-            try:
-                rows = list(reader(context.proc))
-            except Unsupported:
-                if reader is read_igmp and not options.protocols_implied:
-                    yield no_support("AF INET (igmp)")
-                    return 1
-                continue
-            for row in rows:
-                record = self.json.group_record(row, names)
-                if self.lines:
-                    line = {"schema_version": self.json.SCHEMA_VERSION, "record": "group", **record}
-                    yield 1, self.json.dumps(line) + "\n"
-                else:
-                    self.groups.append(record)
-        return 0
-
-    def _emit(self, record: dict[str, object]) -> str:
-        if self.netns is not None:
-            record["netns"] = self.netns
-        if self.lines:
-            return self.json.dumps({"schema_version": self.json.SCHEMA_VERSION, **record}) + "\n"
-        text = self.json.dumps(record)
-        text = text if self.first else "," + text
-        self.first = False
-        return text
-
-    def inet_header(self, options: Options) -> Iterator[str]:
-        return iter(())
-
-    def unix_header(self, options: Options) -> Iterator[str]:
-        return iter(())
-
-    def inet_rows(
-        self,
-        rows: Iterable[InetSocket],
-        options: Options,
-        resolver: Resolver,
-        owners: OwnerMap | None,
-    ) -> Iterator[str]:
-        names = None if options.numeric_hosts else resolver
-        for sock in rows:
-            if shown(sock.server, options):
-                yield self._emit(self.json.inet_record(sock, names, owners))
-
-    def unix_rows(
-        self,
-        rows: Iterable[UnixSocket],
-        options: Options,
-        resolver: Resolver,
-        owners: OwnerMap | None,
-    ) -> Iterator[str]:
-        for sock in rows:
-            if shown(sock.server, options):
-                yield self._emit(self.json.unix_record(sock, owners))
-
-
-_Sink = _TextSink | _JsonSink
-
-
 def list_sockets(options: Options, context: Context) -> Command:
     """One pass of the socket listing (text, or JSON with ``--json``/``--json-lines``)."""
-    sink: _Sink = _TextSink()
+    sink: Sink = TextSink()
     if options.json or options.json_lines:
-        sink = _JsonSink(options.json_lines, context.namespace)
+        sink = JsonSink(options.json_lines, context.namespace)
     for line in sink.open():
         yield 1, line
     status = yield from _list(options, context, sink)
@@ -190,10 +77,14 @@ def list_sockets(options: Options, context: Context) -> Command:
     return status
 
 
-def _list(options: Options, context: Context, sink: _Sink) -> Command:
+def _list(options: Options, context: Context, sink: Sink) -> Command:
     explicit = options.explicit
     owners: OwnerMap | None = None
-    select, context = _selector(options, context)
+    select: Select | None = None
+    if context.filter is not None:  # only a filtered listing pays for the filter's modules
+        from .filtering import selector
+
+        select, context = selector(options, context)
     if not explicit or options.inet_selected:
         if options.programs:
             owners = _owners(context, sink)
@@ -214,7 +105,7 @@ def _list(options: Options, context: Context, sink: _Sink) -> Command:
     if options.groups:
         from .groups import list_groups
 
-        if isinstance(sink, _JsonSink):
+        if isinstance(sink, JsonSink):
             status = yield from sink.group_section(options, context)
         else:
             status = yield from list_groups(options, context)
@@ -242,70 +133,10 @@ def _list(options: Options, context: Context, sink: _Sink) -> Command:
     return 0
 
 
-Select = Callable[[InetSocket | UnixSocket], bool]
-
-
-def _selector(options: Options, context: Context) -> tuple[Select | None, Context]:
-    """The filter's test of one row (None without a filter), and the context to go on with:
-    when the filter asks about owners (pid, program), their map is read whole here and -p
-    shows the same."""
-    chosen = context.filter
-    if chosen is None:
-        return None, context
-    from ..filters.predicate import Context as Facts
-    from ..filters.predicate import fields, row_selector
-
-    asked = fields(chosen.expression) if chosen.expression is not None else set()
-    if asked & {"pid", "program"} and context.owners is None:
-        context = context._replace(owners=read_owners(context.proc))
-    namespace = context.namespace
-    labels: tuple[str, ...] = ()
-    container: tuple[str, ...] = ()
-    if namespace is not None:
-        labels = (namespace.label, f"net:[{namespace.inode}]")
-        if namespace.container is not None:
-            found = namespace.container
-            container = (found.id, found.short, found.runtime)
-    from functools import cache, partial
-
-    from ..sources.procfs import read_local_port_range
-
-    port_range = cache(partial(read_local_port_range, context.proc))
-    facts = Facts(context.owners, context.resolver.resolve_user, labels, container, port_range)
-    # dev, fwmark and autobound are decided by the kernel alone (the CLI lets them through
-    # only with --source=netlink): a netlink table's row has passed them already.
-    trusted = _KERNEL_TABLES if context.source == "netlink" else None
-    selector = row_selector(chosen.states, chosen.expression, facts, chosen.families, trusted)
-    return selector, context
-
-
-_KERNEL_TABLES = frozenset({Protocol.TCP, Protocol.UDP, Protocol.UDPLITE})
-
-
-def _narrowing(context: Context) -> Narrowing | None:
-    """What the kernel can leave out of a netlink dump for the filter: its states, and its
-    expression as bytecode when the kernel can decide all of it."""
-    chosen = context.filter
-    if chosen is None:
-        return None
-    from ..filters.bytecode import compilable, compile_bytecode
-    from ..sources.sockets import Narrowing
-
-    states = 0xFFFFFFFF
-    if chosen.states is not None:
-        states = sum(1 << state for state in chosen.states)
-        if 3 in chosen.states:  # the kernel's request sockets are TCP_NEW_SYN_RECV (12)
-            states |= 1 << 12
-    bytecode = b""
-    if chosen.expression is not None and compilable(chosen.expression):
-        bytecode = compile_bytecode(chosen.expression)
-    return Narrowing(states, bytecode)
-
-
-def _owners(context: Context, sink: _Sink) -> OwnerMap:
+def _owners(context: Context, sink: Sink) -> OwnerMap:
     if context.owners is not None:
         return context.owners
-    return read_owners(context.proc, lazy=isinstance(sink, _TextSink))
+    return read_owners(context.proc, lazy=isinstance(sink, TextSink))
 
 
 def _missing(name: str, options: Options) -> Iterator[tuple[int, str]]:
@@ -318,7 +149,7 @@ def _inet(
     options: Options,
     context: Context,
     owners: OwnerMap | None,
-    sink: _Sink,
+    sink: Sink,
     select: Select | None = None,
 ) -> Command:
     status = 0
@@ -333,8 +164,13 @@ def _inet(
         dump = tcp_dump(context.proc, context.source, families, warnings.append)
         if dump is not None:
             return (yield from _tcp_shared(dump, options, context.resolver, warnings))
+    narrowed = None
+    if context.filter is not None:
+        from .filtering import narrowing
+
+        narrowed = narrowing(context)
     tables = inet_tables(
-        context.proc, context.source, protocol, families, warnings.append, _narrowing(context)
+        context.proc, context.source, protocol, families, warnings.append, narrowed
     )
     for family, read in tables:
         try:
@@ -356,7 +192,9 @@ def _inet(
         if select is not None:
             rows = filter(select, rows)
         if options.kill and protocol is Protocol.TCP:
-            status = (yield from _kill(rows, options, context, owners, sink)) or status
+            from .filtering import kill
+
+            status = (yield from kill(rows, options, context, owners, sink)) or status
             continue
         try:
             yield from _with_warnings(
@@ -368,49 +206,16 @@ def _inet(
     return status
 
 
-def _kill(
-    rows: Iterable[InetSocket],
-    options: Options,
-    context: Context,
-    owners: OwnerMap | None,
-    sink: _Sink,
-) -> Command:
-    """``--kill``: each TCP socket listed is printed, then closed (SOCK_DESTROY); one the
-    kernel would not close gets a line saying why, and the status is 1."""
-    from ..sources.sockdiag import destroy_inet
-
-    status = 0
-    for row in list(rows):  # the whole table first: closing a socket changes it
-        lines = list(sink.inet_rows([row], options, context.resolver, owners))
-        if not lines:  # not listed (a listener without -a): not touched
-            continue
-        for line in lines:
-            yield 1, line
-        try:
-            destroy_inet(row)
-        except NetlinkError as exc:
-            reason = os.strerror(exc.errno) if exc.errno else str(exc)
-            if exc.errno == errno.EOPNOTSUPP:
-                reason += " (a kernel without CONFIG_INET_DIAG_DESTROY)"
-            elif exc.errno == errno.EPERM:
-                reason += " (closing another's socket needs CAP_NET_ADMIN)"
-            local = f"{row.local_address}:{row.local_port}"
-            remote = f"{row.remote_address}:{row.remote_port}"
-            yield 2, f"pnetstat: --kill: {local} {remote}: not closed: {reason}\n"
-            status = 1
-    return status
-
-
 def _refused(protocol: Protocol, exc: NetlinkError) -> tuple[int, str]:
     return 2, f"pnetstat: netlink sock_diag refused the {protocol.value} dump: {exc}\n"
 
 
-def _shared_out(options: Options, sink: _Sink) -> bool:
+def _shared_out(options: Options, sink: Sink) -> bool:
     """Whether the TCP rows may be decoded and rendered partly in a second process: text
     whose lines depend on nothing but their own row. Host names are out (their lookups share
     one deadline), and so are ``-e`` and ``-p`` (a SYN_RECV row takes its listener's uid)."""
     return (
-        isinstance(sink, _TextSink)
+        isinstance(sink, TextSink)
         and options.numeric_hosts
         and not (options.extend or options.programs)
     )
@@ -512,7 +317,7 @@ def _unix(
     options: Options,
     context: Context,
     owners: OwnerMap | None,
-    sink: _Sink,
+    sink: Sink,
     select: Select | None = None,
 ) -> Command:
     warnings: list[ParseError] = []
@@ -540,10 +345,10 @@ def _unix(
     return 0
 
 
-def _unix_shared_out(sink: _Sink, owners: OwnerMap | None) -> bool:
+def _unix_shared_out(sink: Sink, owners: OwnerMap | None) -> bool:
     """Whether the UNIX rows may be parsed and rendered partly in a second process: text
     without ``-p`` (the owners are this process's)."""
-    return isinstance(sink, _TextSink) and owners is None
+    return isinstance(sink, TextSink) and owners is None
 
 
 def _unix_shared(
