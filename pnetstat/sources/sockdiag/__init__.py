@@ -30,15 +30,16 @@ One job per module; this package re-exports their public names:
 * ``netlink``: requests and datagrams (struct layouts as data, the NETLINK_SOCK_DIAG socket, a
   dump's datagrams, walking an answer's messages), shared by the two decoders;
 * ``inet``: inet_diag requests and their decoding into /proc/net/{tcp,udp,udplite,raw}[6] rows;
-* ``unix``: the unix_diag request and its decoding into /proc/net/unix rows.
+* ``unix``: the unix_diag request and its decoding into /proc/net/unix rows;
+* ``destroy``: SOCK_DESTROY, closing one Internet socket (``--kill``).
 """
 
+from .destroy import destroy_inet
 from .inet import (
     INET_DIAG_MSG,
     INET_DIAG_REQ,
     INET_DIAG_REQ_V2,
     TcpDump,
-    destroy_inet,
     dump_inet,
     dump_tcp,
     inet_request,

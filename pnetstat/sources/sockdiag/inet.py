@@ -1,13 +1,11 @@
 """inet_diag: the Internet dump requests and their decoding into the rows of
 /proc/net/{tcp,udp,udplite,raw}[6], one datagram at a time (``TcpDump``)."""
 
-import _socket  # the C module: socket.py's enums cost start-up time
-import errno
 import struct
 from collections.abc import Iterable, Iterator
 from ipaddress import IPv4Address, IPv6Address
 
-from ...errors import NetlinkError, ParseError
+from ...errors import ParseError
 from ...model import Family, InetSocket, IPAddress, Protocol
 from ..procfs import ErrorHandler, ignore_errors
 from .netlink import (
@@ -15,7 +13,6 @@ from .netlink import (
     _TCP_LISTEN,
     _TCP_SYN_RECV,
     NLATTR,
-    NLM_F_REQUEST,
     NLMSGHDR,
     SOCK_DIAG_BY_FAMILY,
     TCPDIAG_GETSOCK,
@@ -31,7 +28,7 @@ from .netlink import (
 )
 
 __all__ = [
-    "INET_DIAG_MSG", "INET_DIAG_REQ", "INET_DIAG_REQ_V2", "TcpDump", "destroy_inet", "dump_inet",
+    "INET_DIAG_MSG", "INET_DIAG_REQ", "INET_DIAG_REQ_V2", "TcpDump", "dump_inet",
     "dump_tcp", "inet_request", "parse_inet_diag", "read_inet_sockets_diag",
     "read_tcp_sockets_diag_both", "tcp_request",
 ]  # fmt: skip
@@ -104,49 +101,6 @@ def _bytecode_attribute(bytecode: bytes) -> bytes:
         return b""
     padding = bytes(-len(bytecode) % 4)
     return NLATTR.struct.pack(NLATTR.struct.size + len(bytecode), 1) + bytecode + padding
-
-
-SOCK_DESTROY = 21  # include/uapi/linux/sock_diag.h
-_NLM_F_ACK = 0x04
-_NOCOOKIE = 0xFFFFFFFFFFFFFFFF  # INET_DIAG_NOCOOKIE in both halves: match on the addresses
-
-
-def destroy_inet(sock: InetSocket) -> None:
-    """Ask the kernel to close ``sock`` (SOCK_DESTROY; for TCP the peer gets a reset).
-
-    The socket is found by its addresses and ports in the caller's namespace. Raises
-    ``NetlinkError`` with the kernel's answer: EPERM without CAP_NET_ADMIN, EOPNOTSUPP on a
-    kernel built without CONFIG_INET_DIAG_DESTROY, ENOENT when the socket is already gone.
-    """
-    from .netlink import NETLINK_SOCK_DIAG, _netlink_error
-
-    def port(number: int) -> int:  # __be16 in the request, packed here in native order
-        return int.from_bytes(number.to_bytes(2, "big"), "little" if _SWAP else "big")
-
-    body = INET_DIAG_REQ_V2.struct.pack(
-        int(sock.family), IPPROTO[sock.protocol], 0, 0, _ALL_STATES,
-        port(sock.local_port), port(sock.remote_port),
-        sock.local_address.packed.ljust(16, b"\0"), sock.remote_address.packed.ljust(16, b"\0"),
-        0, _NOCOOKIE,
-    )  # fmt: skip
-    header = NLMSGHDR.struct.pack(
-        NLMSGHDR.struct.size + len(body), SOCK_DESTROY, NLM_F_REQUEST | _NLM_F_ACK, 1, 0
-    )
-    try:
-        channel = _socket.socket(
-            _socket.AF_NETLINK, _socket.SOCK_DGRAM | _socket.SOCK_CLOEXEC, NETLINK_SOCK_DIAG
-        )
-        try:
-            channel.settimeout(10)
-            channel.send(header + body)
-            answer = channel.recv(65536)
-        finally:
-            channel.close()
-    except OSError as exc:
-        raise _netlink_error(exc) from None
-    code = -struct.unpack_from("=i", answer, NLMSGHDR.struct.size)[0] if len(answer) >= 20 else 0
-    if code:
-        raise NetlinkError(f"sock_diag: {errno.errorcode.get(code, code)}", code)
 
 
 def dump_inet(
