@@ -2,11 +2,11 @@
 
 Usage (inside the benchmark's namespace)::
 
-    holder.py SOURCE TCP_PAIRS UNIX_PAIRS UDP_SOCKETS
+    holder.py SOURCE TCP_PAIRS UNIX_PAIRS UDP_SOCKETS [PORT]
 
 It opens TCP_PAIRS established loopback TCP connections from SOURCE (a 127.x address, so
 that the ephemeral ports of one source address are never exhausted) to a listener of its
-own on 127.0.0.1, UNIX_PAIRS unix socketpairs and UDP_SOCKETS UDP sockets bound to SOURCE.
+own on 127.0.0.1 (on PORT if given, else on a port the kernel picks), UNIX_PAIRS unix socketpairs and UDP_SOCKETS UDP sockets bound to SOURCE.
 It prints "ready" on stdout once every socket exists, then holds them until stdin reaches
 end of file (its parent closed the pipe, or died) and exits. Any failure goes to stderr
 with a non-zero exit status, before "ready", so the parent never waits for nothing.
@@ -25,11 +25,13 @@ def _raise_fd_limit() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-def open_sockets(source: str, tcp_pairs: int, unix_pairs: int, udp: int) -> list[socket.socket]:
+def open_sockets(
+    source: str, tcp_pairs: int, unix_pairs: int, udp: int, port: int = 0
+) -> list[socket.socket]:
     """Open every socket of this holder's share and return them (so they stay open)."""
     held: list[socket.socket] = []
     listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
+    listener.bind(("127.0.0.1", port))
     listener.listen(4096)
     held.append(listener)
     target = listener.getsockname()
@@ -50,9 +52,11 @@ def open_sockets(source: str, tcp_pairs: int, unix_pairs: int, udp: int) -> list
 
 def main() -> None:
     """Open the sockets named on the command line, say "ready", hold until stdin closes."""
-    source, tcp_pairs, unix_pairs, udp = sys.argv[1], *map(int, sys.argv[2:5])
+    source, tcp_pairs, unix_pairs, udp, port = sys.argv[1], *map(int, sys.argv[2:5]), 0
+    if len(sys.argv) > 5:
+        port = int(sys.argv[5])
     _raise_fd_limit()
-    held = open_sockets(source, tcp_pairs, unix_pairs, udp)
+    held = open_sockets(source, tcp_pairs, unix_pairs, udp, port)
     sys.stdout.write("ready\n")
     sys.stdout.flush()
     sys.stdin.buffer.read()

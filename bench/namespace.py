@@ -201,18 +201,30 @@ class Namespace:
         _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         plans = plan_holders(pairs, min(MAX_FDS_PER_HOLDER, hard - FD_MARGIN))
         for plan in plans:
-            share = [plan.source, str(plan.tcp_pairs), str(plan.unix_pairs), str(plan.udp)]
-            # A new session: a Ctrl-C at the terminal reaches us, and we stop them in order.
-            holder = subprocess.Popen(
-                self.argv([PYTHON, str(BENCH / "holder.py"), *share]),
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                env=bench_env(),
-                start_new_session=True,
+            self._start_holder(
+                [plan.source, str(plan.tcp_pairs), str(plan.unix_pairs), str(plan.udp)]
             )
-            self._holders.append(holder)
         wait_ready(self._holders, time.monotonic() + timeout)
         return len(plans)
+
+    def hold(self, source: str, tcp_pairs: int, port: int, timeout: float) -> int:
+        """Start one more holder: ``tcp_pairs`` pairs from ``source`` to its listener on
+        127.0.0.1:``port`` (no unix or UDP sockets); wait until it is ready; return its pid."""
+        holder = self._start_holder([source, str(tcp_pairs), "0", "0", str(port)])
+        wait_ready([holder], time.monotonic() + timeout)
+        return holder.pid  # ip netns exec execs the holder, so this pid is the holder itself
+
+    def _start_holder(self, share: list[str]) -> subprocess.Popen[bytes]:
+        # A new session: a Ctrl-C at the terminal reaches us, and we stop them in order.
+        holder = subprocess.Popen(
+            self.argv([PYTHON, str(BENCH / "holder.py"), *share]),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=bench_env(),
+            start_new_session=True,
+        )
+        self._holders.append(holder)
+        return holder
 
     def close(self) -> None:
         """Kill everything in the namespace, delete it and its /etc files (idempotent)."""

@@ -232,7 +232,102 @@ def render_netns(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Issue 14: a narrow filter at N = 100,000 pairs. (group, reference label, largest ratio);
+# the labels are filled in with the port (see bench/filters.py).
+FILTER_TARGETS = [
+    ("tan", "ss -tan sport = :{port}", 1.2),
+    ("tan", "netstat -tan | grep :{port}", 0.2),
+    ("tanp", "netstat -tanp | grep :{port}", 0.1),
+]
+
+
+def render_filters_targets(filters: dict[str, Any]) -> Iterator[str]:
+    """The filter targets, for each interpreter."""
+    yield "| target | interpreter | pnetstat ms | reference ms | ratio | limit | result |"
+    yield "|---|---|---:|---:|---:|---:|---|"
+    port = filters["port"]
+    for group, reference, limit in FILTER_TARGETS:
+        table = filters["commands"][group]
+        ref = reference.format(port=port)
+        flags = "-tan" if group == "tan" else "-tanp"
+        for python in filters["pythons"]:
+            ours = f"pnetstat {flags} sport = :{port} ({python})"
+            ms, ref_ms = median_ms(table[ours]), median_ms(table[ref])
+            yield (f"| `pnetstat {flags} sport = :{port}` / `{ref}` | {python} | {ms:.1f} | "
+                   f"{ref_ms:.1f} | {ms / ref_ms:.2f}x | <= {limit:.1f}x | "
+                   f"{verdict(ms / ref_ms <= limit)} |")  # fmt: skip
+
+
+def render_filters_table(table: dict[str, Any], runs: int) -> Iterator[str]:
+    """One group's commands: medians, spread and peak RSS."""
+    yield f"Median of {runs} interleaved runs."
+    yield ""
+    yield "| command | median ms | min-max ms | peak RSS MiB |"
+    yield "|---|---:|---:|---:|"
+    for label, samples in table.items():
+        spread = f"{min(samples['times']) * 1000:.0f}-{max(samples['times']) * 1000:.0f}"
+        yield f"| {_label(label, samples)} | {median_ms(samples):.1f} | {spread} | {peak_mib(samples):.1f} |"
+
+
+def render_census(filters: dict[str, Any]) -> Iterator[str]:
+    """What each listing printed, checked once before timing."""
+    census = filters["census"]
+    yield (f"Rows: `ss -tan sport = :{filters['port']}` lists {census['ss rows']} sockets; "
+           f"`netstat -tan | grep :{filters['port']}` prints {census['grep lines']} lines "
+           "(the clients' sockets too, whose foreign port is the port).")  # fmt: skip
+    yield ""
+    yield "| command | rows | same rows as ss (local, foreign, state) | PID column |"
+    yield "|---|---:|---|---|"
+    for label, found in census.items():
+        if not isinstance(found, dict):
+            continue
+        pid = ""
+        if "pids" in found:
+            whose = "the holder's" if found["holder's pid"] else "NOT the holder's"
+            pid = f"{', '.join(found['pids'])} ({whose})"
+        yield f"| `{label}` | {found['rows']} | {'yes' if found['same rows as ss'] else 'NO'} | {pid} |"
+
+
+def render_filters(results: dict[str, Any]) -> str:
+    """The filter benchmark's whole report as Markdown text."""
+    meta, filters = results["meta"], results["filters"]
+    lines = [f"# pnetstat filter benchmark, {meta['date']}, host {meta['host']}", ""]
+    lines += [f"- {key}: {value}" for key, value in meta.items() if key not in ("date", "host")]
+    lines += [
+        f"- interpreter {path}: Python {version}" for path, version in filters["pythons"].items()
+    ]
+    port = filters["port"]
+    lines += [
+        "",
+        f"One namespace with {filters['pairs']:,} established loopback TCP pairs "
+        f"({2 * filters['pairs']:,} TCP sockets), {filters['pairs']:,} unix sockets and "
+        f"{filters['udp']} UDP sockets, plus one holder listening on 127.0.0.1:{port} with "
+        f"{filters['match_pairs']} connections from 127.0.0.100; {filters['holders']} holder "
+        f"processes. Port {port} is above the ephemeral range, so `grep :{port}` matches "
+        f"only those sockets. Setup {filters['setup_s']:.1f} s, timing "
+        f"{filters['timing_s']:.1f} s, teardown {filters['teardown_s']:.1f} s.",
+        "",
+        *render_census(filters),
+        "",
+        "### Targets (issue 14)",
+        "",
+        *render_filters_targets(filters),
+        "",
+        "### -tan",
+        "",
+        *render_filters_table(filters["commands"]["tan"], filters["runs"]),
+        "",
+        "### -tanp",
+        "",
+        *render_filters_table(filters["commands"]["tanp"], filters["runs_p"]),
+    ]
+    return "\n".join(lines) + "\n"
+
+
 if __name__ == "__main__":
     with open(sys.argv[1]) as saved:
         saved_results = json.load(saved)
-        sys.stdout.write((render_netns if "netns" in saved_results else render)(saved_results))
+        if "filters" in saved_results:
+            sys.stdout.write(render_filters(saved_results))
+        else:
+            sys.stdout.write((render_netns if "netns" in saved_results else render)(saved_results))

@@ -13,11 +13,16 @@ samples as JSON) to bench/results/<date>-<host>.md.
 
 Then bench/namespaces.py times ``pnetstat --all-netns -tan`` and ``-tanp`` over 100 network
 namespaces of 1,000 pairs each against netstat and ss run in each namespace in turn, and
-writes bench/results/<date>-<host>-netns.md (and .json). ``--only sizes`` or ``--only netns``
-runs one part.
+writes bench/results/<date>-<host>-netns.md (and .json).
+
+Last bench/filters.py times a filter that matches four sockets, ``pnetstat -tan sport = :P``
+and ``-tanp``, at N = 100,000 pairs against ``ss -tan sport = :P`` and ``netstat -tan[p] |
+grep :P``, and writes bench/results/<date>-<host>-filters.md (and .json). ``--only sizes``,
+``--only netns`` or ``--only filters`` runs one part.
 
     python3 bench/run.py [--sizes 1000,10000,100000] [--repeat K] [--quick] [--out PATH]
-                         [--only sizes|netns] [--netns-repeat K] [--netns-repeat-p K]
+                         [--only sizes|netns|filters] [--netns-repeat K] [--netns-repeat-p K]
+                         [--filters-repeat K] [--filters-repeat-p K]
 
 Needs root, iproute2 and net-tools. Everything it makes is removed on exit, Ctrl-C included.
 """
@@ -38,9 +43,10 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import filters
 import namespaces
 from namespace import BENCH, PYTHON, ROOT, UDP_PER_HOLDER, Namespace, bench_env, plan_holders
-from report import IDLE_PNETSTAT, IDLE_PYTHON, render, render_netns
+from report import IDLE_PNETSTAT, IDLE_PYTHON, render, render_filters, render_netns
 
 VIEWS = ["-tan", "-tanp", "-xa", "-uan"]
 RSS_TOOL = "/usr/bin/time"
@@ -183,7 +189,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, help="runs per command (default 5; 3 from 100k)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: N = 1000 only")
     parser.add_argument("--out", type=Path, help="report path (default bench/results/...)")
-    parser.add_argument("--only", choices=["sizes", "netns"], help="run one part only")
+    parser.add_argument("--only", choices=["sizes", "netns", "filters"], help="run one part only")
     parser.add_argument("--netns-repeat", type=int, default=5, help="netns -tan runs (5)")
     parser.add_argument(
         "--netns-repeat-p",
@@ -191,10 +197,18 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         default=1,
         help="netns -tanp runs (1: netstat's -tanp loop takes minutes)",
     )
+    parser.add_argument("--filters-repeat", type=int, default=5, help="filter -tan runs (5)")
+    parser.add_argument(
+        "--filters-repeat-p",
+        type=int,
+        default=3,
+        help="filter -tanp runs (3: netstat -tanp takes ~50 s a run at 100k pairs)",
+    )
     args = parser.parse_args(argv)
     default = "1000" if args.quick else "1000,10000,100000"
     args.sizes = [int(size) for size in (args.sizes or default).split(",")]
     repeats = [args.repeat or 1, args.netns_repeat, args.netns_repeat_p]
+    repeats += [args.filters_repeat, args.filters_repeat_p]
     if any(size < 1 for size in args.sizes) or min(repeats) < 1:
         parser.error("sizes and repeats must be positive")
     for size in args.sizes:
@@ -218,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGHUP, _exit_on_signal)
     sources, rss = has_source_option(), rss_tool()
     meta = machine(rss, sources)
-    if args.only != "netns":
+    if args.only in (None, "sizes"):
         results: dict[str, Any] = {"meta": meta, "sizes": {}}
         table = commands(sources)
         runs = args.repeat or 5
@@ -227,13 +241,18 @@ def main(argv: list[str] | None = None) -> int:
             repeat = args.repeat or (5 if n < 100_000 else 3)
             results["sizes"][str(n)] = measure_size(n, table, repeat, rss)
         write(render(results), results, args.out or _default_out(meta, ""))
-    if args.only != "sizes":
-        meta = {**meta, "method": "each command run by bench/driver.py in the root namespace, "
+    if args.only in (None, "netns"):
+        root = {**meta, "method": "each command run by bench/driver.py in the root namespace, "
                 "stdout and stderr to /dev/null, commands interleaved; medians"}  # fmt: skip
         netns = namespaces.measure(args.netns_repeat, args.netns_repeat_p, rss, drive)
-        results = {"meta": meta, "netns": netns}
+        results = {"meta": root, "netns": netns}
         out = args.out.with_name(args.out.stem + "-netns.md") if args.out else None
         write(render_netns(results), results, out or _default_out(meta, "-netns"))
+    if args.only in (None, "filters"):
+        found = filters.measure(args.filters_repeat, args.filters_repeat_p, rss, drive)
+        results = {"meta": meta, "filters": found}
+        out = args.out.with_name(args.out.stem + "-filters.md") if args.out else None
+        write(render_filters(results), results, out or _default_out(meta, "-filters"))
     return 0
 
 
