@@ -135,7 +135,11 @@ def inet_tables(
 
 
 def tcp_dump(
-    proc: ProcFS, source: str, families: Sequence[Family], on_error: ErrorHandler
+    proc: ProcFS,
+    source: str,
+    families: Sequence[Family],
+    on_error: ErrorHandler,
+    narrowing: Narrowing | None = None,
 ) -> "TcpDump | None":
     """The single TCP dump of ``inet_tables``, for a caller that takes it datagram by datagram
     (datagrams received when asked for); None where ``inet_tables`` would not make it (one
@@ -145,7 +149,10 @@ def tcp_dump(
     from .sockdiag import TcpDump
 
     try:
-        return TcpDump(on_error=on_error, ahead=False)
+        narrowing = narrowing or EVERYTHING
+        return TcpDump(
+            on_error=on_error, ahead=False, states=narrowing.states, bytecode=narrowing.bytecode
+        )
     except NetlinkError:
         return None
 
