@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PSUTIL_VERSION := 7.2.2
 PSUTIL_TESTS := $(VENV)/psutil-$(PSUTIL_VERSION)/tests/test_connections.py
 
-.PHONY: test lint typecheck pytest bench clean
+.PHONY: test lint typecheck pytest bench docs sysdeps clean
 
 test: lint typecheck pytest
 
@@ -28,14 +28,22 @@ $(PSUTIL_TESTS): | $(STAMP)
 	touch $@
 
 lint: $(STAMP)
-	$(BIN)/ruff check pnetstat tests $(wildcard bench)
-	$(BIN)/ruff format --check pnetstat tests $(wildcard bench)
+	$(BIN)/ruff check pnetstat tests tools $(wildcard bench)
+	$(BIN)/ruff format --check pnetstat tests tools $(wildcard bench)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) $(PSUTIL_TESTS)
+pytest: $(STAMP) $(PSUTIL_TESTS) sysdeps
 	$(BIN)/python -m pytest -q
+
+# tests/test_docs.py runs the zsh completion in zsh (Debian's package, a few MB).
+sysdeps:
+	command -v zsh >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq zsh; }
+
+# The man page and the shell completions under share/, from pnetstat/options.py's tables.
+docs:
+	$(PYTHON) tools/generate_docs.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
