@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PSUTIL_VERSION := 7.2.2
 PSUTIL_TESTS := $(VENV)/psutil-$(PSUTIL_VERSION)/tests/test_connections.py
 
-.PHONY: test lint typecheck pytest bench clean zipapp dist
+.PHONY: test lint typecheck pytest bench docs sysdeps clean zipapp dist
 
 test: lint typecheck pytest
 
@@ -34,7 +34,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) $(PSUTIL_TESTS)
+pytest: $(STAMP) $(PSUTIL_TESTS) sysdeps
 	$(BIN)/python -m pytest -q
 
 # dist/pnetstat.pyz: the single-file pnetstat (standard library only; see tools/build_zipapp.py).
@@ -44,6 +44,14 @@ zipapp:
 # dist/*.tar.gz and dist/*.whl, built with the standard front end from pyproject.toml.
 dist: $(STAMP)
 	$(BIN)/python -m build --no-isolation --outdir dist .
+
+# tests/test_docs.py runs the zsh completion in zsh (Debian's package, a few MB).
+sysdeps:
+	command -v zsh >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq zsh; }
+
+# The man page and the shell completions under share/, from pnetstat/options.py's tables.
+docs:
+	$(PYTHON) tools/generate_docs.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

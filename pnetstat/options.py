@@ -14,7 +14,17 @@ import enum
 from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
-__all__ = ["AF_ALIASES", "DNS_DEADLINE", "DNS_TIMEOUT", "Exit", "Mode", "Options", "parse_args"]
+__all__ = [
+    "AF_ALIASES",
+    "DNS_DEADLINE",
+    "DNS_TIMEOUT",
+    "HELP",
+    "HELP_SECTIONS",
+    "Exit",
+    "Mode",
+    "Options",
+    "parse_args",
+]
 
 # Every spelling netstat accepts for an address family, and the name it records.
 AF_ALIASES: dict[str, str] = {
@@ -30,9 +40,20 @@ _SHORT_FLAGS = "CFMacdeghilnNoprsStuUvVWw2fx64?Z"
 # their key (its has_arg/flag/val triple) is equal, which is why every address-family name
 # shares the key "AF" and a prefix such as "--ine" is not ambiguous.
 _AF_LONG = [
-    "ax25", "x25", "ip", "ipx", "appletalk", "netrom", "inet", "inet6", "ddp", "rose", "unix",
-    "bluetooth", "tcpip",
-]  # fmt: skip
+    "ax25",
+    "x25",
+    "ip",
+    "ipx",
+    "appletalk",
+    "netrom",
+    "inet",
+    "inet6",
+    "ddp",
+    "rose",
+    "unix",
+    "bluetooth",
+    "tcpip",
+]
 _LONG: tuple[tuple[str, bool, str], ...] = (
     *((name, False, "AF") for name in _AF_LONG),
     ("version", False, "V"), ("interfaces", False, "i"), ("help", False, "h"),
@@ -60,6 +81,76 @@ _OWN_LONG: tuple[tuple[str, bool, str], ...] = (
 # AF-group entries past this index are outside netstat's translation table: "--tcpip" only
 # prints an internal error (observed with net-tools 2.10).
 _AF_TABLE_SIZE = 12
+
+# One help entry per key the parser yields (the man page and the shell completions are generated
+# from it by tools/generate_docs.py; tests/test_docs.py keeps it complete): key -> (argument name
+# or None, one line of help, section). A key's option names are the short flag of that letter
+# and every long option with that key; "AF" stands for the address-family long options and ""
+# for the positional words. "?" is left out: getopt's own answer to an unknown option.
+HELP_SECTIONS = ("Sockets", "pnetstat only", "Other views", "Help and compatibility")
+HELP: dict[str, tuple[str | None, str, str]] = {
+    "t": (None, "list TCP sockets", "Sockets"),
+    "u": (None, "list UDP sockets", "Sockets"),
+    "U": (None, "list UDP-Lite sockets", "Sockets"),
+    "w": (None, "list RAW sockets", "Sockets"),
+    "x": (None, "list UNIX domain sockets (the same as -A unix)", "Sockets"),
+    "S": (None, "list SCTP sockets (answered as netstat does on a system without SCTP)",
+          "Sockets"),
+    "2": (None, "list Bluetooth L2CAP sockets", "Sockets"),
+    "f": (None, "list Bluetooth RFCOMM sockets", "Sockets"),
+    "4": (None, "list IPv4 sockets (the same as -A inet)", "Sockets"),
+    "6": (None, "list IPv6 sockets (the same as -A inet6)", "Sockets"),
+    "A": ("FAMILY[,FAMILY...]", "list sockets of these address families", "Sockets"),
+    "AF": (None, "list sockets of the address family named by the option", "Sockets"),
+    "a": (None, "listening and connected sockets (with -i: interfaces that are down too)",
+          "Sockets"),
+    "l": (None, "listening sockets only", "Sockets"),
+    "n": (None, "print addresses, ports and users as numbers, looking no names up", "Sockets"),
+    "numeric-hosts": (None, "print host addresses as numbers, still naming ports and users",
+                      "Sockets"),
+    "numeric-ports": (None, "print ports as numbers, still naming hosts and users", "Sockets"),
+    "numeric-users": (None, "print user IDs as numbers, still naming hosts and ports", "Sockets"),
+    "e": (None, "more columns: the user and the inode (twice: more still)", "Sockets"),
+    "o": (None, "add the socket timers", "Sockets"),
+    "p": (None, "add the PID and name of the program that holds each socket", "Sockets"),
+    "W": (None, "wide output: never truncate addresses", "Sockets"),
+    "c": (None, "print the listing again every second until interrupted", "Sockets"),
+    "v": (None, "say which requested address families this system lacks", "Sockets"),
+    "json": (None, "print one JSON document per pass, for every view", "pnetstat only"),
+    "json-lines": (None, "print one JSON object per socket, as the rows are read",
+                   "pnetstat only"),
+    "dns-timeout": ("SEC", "wait at most SEC seconds for one host name, then print the address "
+                    "(default 2)", "pnetstat only"),
+    "dns-deadline": ("SEC", "wait at most SEC seconds for all host names together (default 5)",
+                     "pnetstat only"),
+    "source": ("auto|netlink|proc", "read TCP and UDP sockets through NETLINK_SOCK_DIAG or "
+               "/proc; auto (the default) uses netlink when the kernel answers", "pnetstat only"),
+    "proc-root": ("DIR", "read another /proc mounted at DIR (a copy, or a host's /proc seen "
+                  "from a container)", "pnetstat only"),
+    "netns": ("NS", "show network namespace NS: a name from ip netns, a path to a namespace "
+              "file, or a PID", "pnetstat only"),
+    "all-netns": (None, "show every network namespace of the host, one section each",
+                  "pnetstat only"),
+    "": ("FILTER", "narrow a socket listing with ss's filter language (see FILTERS)",
+         "pnetstat only"),
+    "filter-file": ("FILE", "read the filter from FILE instead of the command line",
+                    "pnetstat only"),
+    "kill": (None, "close the TCP sockets the filter selects (SOCK_DESTROY), after printing "
+             "them", "pnetstat only"),
+    "r": (None, "show the kernel routing table", "Other views"),
+    "F": (None, "with -r: the routing table from the FIB (the default)", "Other views"),
+    "C": (None, "with -r: the routing cache", "Other views"),
+    "N": (None, "symbolic hardware names; with -r, print addresses as numbers", "Other views"),
+    "i": (None, "show the interface table", "Other views"),
+    "g": (None, "show multicast group memberships for IPv4 and IPv6", "Other views"),
+    "s": (None, "show per-protocol statistics (-t, -u, -w choose; -6 for IPv6)", "Other views"),
+    "M": (None, "show masqueraded connections (gone from Linux since 2.4)", "Other views"),
+    "h": (None, "print the usage text and exit", "Help and compatibility"),
+    "V": (None, "print the version and exit", "Help and compatibility"),
+    "d": (None, "accepted and ignored, as netstat does", "Help and compatibility"),
+    "Z": (None, "SELinux contexts: as netstat without SELinux, say so and exit with status 1",
+          "Help and compatibility"),
+}  # fmt: skip
 
 
 #: Default seconds to wait for one host name, and for host names in all, before printing

@@ -22,7 +22,11 @@ pytestmark = pytest.mark.differential
 SYSTEM_PYTHON = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.executable
 # What the sdist must carry besides the package's sources: what the wheel and the docs are
 # built from.
-SDIST_MUST_HAVE = ["pnetstat/py.typed", "schema/sockets.schema.json", "README.md", "LICENSE"]
+SDIST_MUST_HAVE = [
+    "pnetstat/py.typed", "schema/sockets.schema.json", "README.md", "LICENSE",
+    "share/man/man1/pnetstat.1", "share/bash-completion/completions/pnetstat",
+    "share/zsh/site-functions/_pnetstat",
+]  # fmt: skip
 
 
 def _copy_checkout(target: Path) -> Path:
