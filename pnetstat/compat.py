@@ -40,8 +40,10 @@ from typing import NamedTuple, TypeAlias
 
 from .errors import ProcReadError
 from .model import Family, InetSocket, Protocol, UnixSocket
+from .sources.proc_inet import read_inet_sockets
+from .sources.proc_unix import read_unix_sockets
 from .sources.processes import parse_socket_link, read_owners
-from .sources.procfs import ProcFS, read_inet_sockets, read_unix_sockets
+from .sources.procfs import ProcFS
 
 __all__ = [
     "CONN_CLOSE",

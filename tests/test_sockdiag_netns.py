@@ -66,7 +66,9 @@ from ipaddress import IPv4Address, IPv6Address
 from pnetstat.sources import sockdiag
 from pnetstat.errors import NetlinkError
 from pnetstat.model import Family, Protocol
-from pnetstat.sources.procfs import ProcFS, read_inet_sockets, read_unix_sockets
+from pnetstat.sources.proc_inet import read_inet_sockets
+from pnetstat.sources.proc_unix import read_unix_sockets
+from pnetstat.sources.procfs import ProcFS
 
 def record(row):
     return {k: str(v) if isinstance(v, (IPv4Address, IPv6Address)) else
@@ -189,7 +191,8 @@ def test_netstat_text_from_netlink_is_byte_identical(
 
 UNIX_REFS = r"""
 import json, sys
-from pnetstat.sources.procfs import ProcFS, read_unix_sockets
+from pnetstat.sources.proc_unix import read_unix_sockets
+from pnetstat.sources.procfs import ProcFS
 from pnetstat.sources.sockdiag import read_unix_sockets_diag
 inode = int(sys.argv[1])
 print(json.dumps([[r.ref_count for r in rows if r.inode == inode]

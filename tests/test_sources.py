@@ -13,7 +13,8 @@ pytestmark = pytest.mark.differential
 AGREE = """
 import json, sys
 from pnetstat.model import Family, Protocol
-from pnetstat.sources.procfs import ProcFS, read_inet_sockets
+from pnetstat.sources.proc_inet import read_inet_sockets
+from pnetstat.sources.procfs import ProcFS
 from pnetstat.sources.sockdiag import read_inet_sockets_diag, read_tcp_sockets_diag_both
 def table(rows):
     return [[s.inode, str(s.local_address), s.local_port, str(s.remote_address),

@@ -17,8 +17,8 @@ from ..errors import NetlinkError, ParseError, ProcReadError, Unsupported
 from ..model import Family, OwnerMap, Protocol
 from ..options import Options
 from ..resolve import Resolver
+from ..sources.proc_unix import parse_unix_block, read_unix_blocks
 from ..sources.processes import read_owners
-from ..sources.procfs import parse_unix_block, read_unix_blocks
 from ..sources.sockets import Narrowing, inet_tables, read_unix, tcp_dump
 from ..views.sockets import (
     render_inet_rows,

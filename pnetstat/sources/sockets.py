@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import NetlinkError
 from ..model import Family, InetSocket, Protocol, UnixSocket
-from .procfs import ErrorHandler, ProcFS, read_inet_sockets, read_unix_sockets
+from .proc_inet import read_inet_sockets
+from .proc_unix import read_unix_sockets
+from .procfs import ErrorHandler, ProcFS
 
 if TYPE_CHECKING:
     from .sockdiag import TcpDump

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from pnetstat.cli import main
 from pnetstat.errors import Error
 from pnetstat.model import Family, Protocol
-from pnetstat.sources.procfs import parse_inet_lines, parse_unix_lines
+from pnetstat.sources.proc_inet import parse_inet_lines
+from pnetstat.sources.proc_unix import parse_unix_lines
 
 LIVE = Path(__file__).resolve().parent.parent / "fixtures" / "proc" / "live-ns" / "net"
 CAPTURES = {name: (LIVE / name).read_text() for name in ("tcp", "tcp6", "udp", "raw6", "unix")}

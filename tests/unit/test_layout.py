@@ -140,8 +140,9 @@ print(" ".join(sorted(set(sys.modules) - before)))
 # time). Our modules exactly; the standard library's as top-level names it may not outgrow.
 IDLE_PNETSTAT = {
     "pnetstat", "pnetstat._version", "pnetstat.cli", "pnetstat.commands",
-    "pnetstat.commands.sinks", "pnetstat.commands.sockets", "pnetstat.errors", "pnetstat.model", "pnetstat.options",
-    "pnetstat.resolve", "pnetstat.sources", "pnetstat.sources.processes",
+    "pnetstat.commands.sinks", "pnetstat.commands.sockets", "pnetstat.errors",
+    "pnetstat.model", "pnetstat.options", "pnetstat.resolve", "pnetstat.sources",
+    "pnetstat.sources.proc_inet", "pnetstat.sources.proc_unix", "pnetstat.sources.processes",
     "pnetstat.sources.procfs", "pnetstat.sources.sockets", "pnetstat.views",
     "pnetstat.views.names", "pnetstat.views.sockets",
 }  # fmt: skip

@@ -9,15 +9,14 @@ import pytest
 
 from pnetstat.errors import ParseError, ProcReadError, Unsupported
 from pnetstat.model import Family, Protocol
-from pnetstat.sources.procfs import (
-    ProcFS,
-    parse_inet_lines,
+from pnetstat.sources.proc_inet import parse_inet_lines, read_inet_sockets
+from pnetstat.sources.proc_unix import (
     parse_unix_block,
     parse_unix_lines,
-    read_inet_sockets,
     read_unix_blocks,
     read_unix_sockets,
 )
+from pnetstat.sources.procfs import ProcFS
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "proc"
 HEADER = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode"

@@ -18,7 +18,8 @@ import pytest
 
 from pnetstat.errors import NetlinkError, ParseError
 from pnetstat.model import Family, InetSocket, Protocol, UnixSocket
-from pnetstat.sources.procfs import parse_inet_lines, parse_unix_lines
+from pnetstat.sources.proc_inet import parse_inet_lines
+from pnetstat.sources.proc_unix import parse_unix_lines
 from pnetstat.sources.sockdiag import inet as inet_diag
 from pnetstat.sources.sockdiag import netlink
 from pnetstat.sources.sockdiag import unix as unix_diag
