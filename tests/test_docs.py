@@ -152,7 +152,7 @@ def test_bash_completes_files_and_filter_words(tmp_path: Path) -> None:
 def _private_netns_dir() -> str:
     """A shell prelude that shows a /run/netns of its own (a private mount namespace)."""
     if os.geteuid() != 0 or not shutil.which("unshare"):
-        pytest.skip("needs root and unshare for a private /run/netns")
+        pytest.fail("needs root and unshare for a private /run/netns (CI runs as root)")
     return "mount -t tmpfs tmpfs /run && mkdir /run/netns && touch /run/netns/red /run/netns/blue; "
 
 
@@ -176,7 +176,14 @@ for i in {1..200}; do [[ -e $2 ]] && grep -q '^<done>$' $2 && break; sleep 0.05;
 zpty -d z
 """
 
-needs_zsh = pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
+@pytest.fixture
+def zsh_installed() -> None:
+    """Fail, not skip, without zsh: make test installs it (the Makefile's sysdeps)."""
+    if shutil.which("zsh") is None:
+        pytest.fail("zsh is not installed: run make test, which installs it", pytrace=False)
+
+
+needs_zsh = pytest.mark.usefixtures("zsh_installed")
 
 
 def _zsh(tmp_path: Path, line: str, prefix: tuple[str, ...] = ()) -> list[str]:
