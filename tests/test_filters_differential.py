@@ -225,3 +225,28 @@ def test_kernel_only_conditions_list_what_ss_lists(inside: NetNS) -> None:
             for r in json.loads(out.getvalue())["sockets"]
         }  # fmt: skip
         assert ours == ss_sockets(inside, words), text
+
+
+def test_unix_path_globs_list_what_ss_lists(inside: NetNS) -> None:
+    """``src GLOB`` on UNIX sockets (ss(8)'s ``ss -x src /tmp/.X11-unix/*``): the same
+    sockets, by inode, as ``ss -xa``; matching is case-insensitive, as ss's."""
+    paths = [str(r["path"]) for r in _unix_records([]) if r.get("path")]
+    directory = next(p for p in paths if p.startswith("/") and " " not in p).rsplit("/", 1)[0]
+    globs = [f"{directory}/*", f"{directory.upper()}/*.SOCK", "@pnt-*", "unix:*dg.sock",
+             "/nonexistent/*", f"{directory}/srv.sock"]  # fmt: skip
+    for glob in globs:
+        words = ["src", glob]
+        theirs = inside.run(["ss", "-xaH", *words])
+        assert theirs.returncode == 0, theirs.stderr
+        expected = {int(line.split()[-3]) for line in theirs.stdout.decode().splitlines()}
+        # A connection still in its listener's queue has inode 0 in /proc/net/unix, which
+        # netstat (and so pnetstat) lists and unix_diag (and so ss) does not.
+        ours = {r["inode"] for r in _unix_records(words)} - {0}
+        assert ours == expected, glob
+    assert any(_unix_records(["src", f"{directory}/*"]))
+
+
+def _unix_records(words: list[str]) -> list[dict[str, object]]:
+    out = io.StringIO()
+    assert main(["-xa", "--json", *words], stdout=out) == 0
+    return list(json.loads(out.getvalue())["sockets"])
