@@ -176,6 +176,7 @@ for i in {1..200}; do [[ -e $2 ]] && grep -q '^<done>$' $2 && break; sleep 0.05;
 zpty -d z
 """
 
+
 @pytest.fixture
 def zsh_installed() -> None:
     """Fail, not skip, without zsh: make test installs it (the Makefile's sysdeps)."""
