@@ -428,6 +428,8 @@ def render_startup(results: dict[str, Any]) -> str:
         f"interpreter: {startup['resolved']} (Python {startup['resolved_version']})",
         f"- wheel: {startup['wheel']}, installed with `pip install --no-index --no-deps` into a "
         f"fresh venv of {startup['python']}; zipapp built by tools/build_zipapp.py on it",
+        "- load average (1, 5, 15 min) before timing: "
+        + ", ".join(f"{load:.2f}" for load in startup.get("loadavg", ())),
         "",
         "Everything runs in an empty network namespace (lo up) with a clean environment "
         "(`env -i PATH=... LC_ALL=C`: no PYTHONPATH, byte code where the interpreter keeps it). "

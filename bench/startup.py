@@ -157,6 +157,7 @@ def measure(repeat: int, drive: Drive, python: str = DEBIAN_PYTHON) -> dict[str,
     if not os.access(python, os.X_OK):
         raise RuntimeError(f"{python} is not here: the start-up targets are Debian's python3's")
     compile_package(python)
+    load = os.getloadavg()  # the VM is shared: a busy one shows here
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="pnetstat-bench-startup-") as temp:
         built = build(Path(temp), python)
@@ -178,4 +179,4 @@ def measure(repeat: int, drive: Drive, python: str = DEBIAN_PYTHON) -> dict[str,
         wheel = built["wheel"].name
     return {"python": python, "version": interpreter_version(python), "resolved": PYTHON,
             "resolved_version": interpreter_version(PYTHON), "wheel": wheel, "runs": repeat,
-            "limit_ms": LIMIT_MS, "setup_s": setup, "commands": timed, "importtime": traces}  # fmt: skip
+            "limit_ms": LIMIT_MS, "setup_s": setup, "loadavg": load, "commands": timed, "importtime": traces}  # fmt: skip
