@@ -430,6 +430,9 @@ def render_startup(results: dict[str, Any]) -> str:
         f"fresh venv of {startup['python']}; zipapp built by tools/build_zipapp.py on it",
         "- load average (1, 5, 15 min) before timing: "
         + ", ".join(f"{load:.2f}" for load in startup.get("loadavg", ())),
+        f"- TCP sockets on the host, all namespaces (/proc/slabinfo) before timing: "
+        f"{startup.get('host_tcp_sockets')} (the established hash is shared: an empty "
+        "namespace's dump still walks other namespaces' sockets)",
         "",
         "Everything runs in an empty network namespace (lo up) with a clean environment "
         "(`env -i PATH=... LC_ALL=C`: no PYTHONPATH, byte code where the interpreter keeps it). "

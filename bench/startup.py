@@ -143,6 +143,18 @@ def parse_importtime(stderr: str) -> list[dict[str, Any]]:
     return rows
 
 
+def host_tcp_sockets() -> int | None:
+    """TCP sockets in use on the whole host (every namespace), from /proc/slabinfo's TCP and
+    TCPv6 caches; None if unreadable. They share one established hash table, which even an
+    empty namespace's dump walks: other namespaces' sockets slow an idle pnetstat -tan."""
+    try:
+        lines = Path("/proc/slabinfo").read_text().splitlines()
+    except OSError:
+        return None
+    found = [int(line.split()[1]) for line in lines if line.split()[:1] in (["TCP"], ["TCPv6"])]
+    return sum(found) if found else None
+
+
 def interpreter_version(python: str) -> str:
     """``python``'s version, e.g. 3.11.2."""
     code = "import platform; print(platform.python_version())"
@@ -158,6 +170,7 @@ def measure(repeat: int, drive: Drive, python: str = DEBIAN_PYTHON) -> dict[str,
         raise RuntimeError(f"{python} is not here: the start-up targets are Debian's python3's")
     compile_package(python)
     load = os.getloadavg()  # the VM is shared: a busy one shows here
+    sockets = host_tcp_sockets()
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="pnetstat-bench-startup-") as temp:
         built = build(Path(temp), python)
@@ -179,4 +192,4 @@ def measure(repeat: int, drive: Drive, python: str = DEBIAN_PYTHON) -> dict[str,
         wheel = built["wheel"].name
     return {"python": python, "version": interpreter_version(python), "resolved": PYTHON,
             "resolved_version": interpreter_version(PYTHON), "wheel": wheel, "runs": repeat,
-            "limit_ms": LIMIT_MS, "setup_s": setup, "loadavg": load, "commands": timed, "importtime": traces}  # fmt: skip
+            "limit_ms": LIMIT_MS, "setup_s": setup, "loadavg": load, "host_tcp_sockets": sockets, "commands": timed, "importtime": traces}  # fmt: skip
