@@ -12,6 +12,8 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+from startup import PASS, PASS_S, SCRIPT, TARGETS, ZIPAPP
+
 # (pnetstat command, reference command, N, the largest ratio that passes): issue "Speed at scale".
 RATIO_TARGETS = [
     ("pnetstat -tan", "netstat -tan", 10_000, 1.0),
@@ -324,10 +326,153 @@ def render_filters(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Issue 17, point 4: start-up of the console script and of the zipapp (see bench/startup.py).
+TOP_IMPORTS = 15
+
+
+def render_startup_targets(startup: dict[str, Any]) -> Iterator[str]:
+    """Each target: the bare interpreter's median, pnetstat's, the difference and PASS/MISS."""
+    table, limit = startup["commands"], startup["limit_ms"]
+    yield "| target | interpreter | baseline ms | pnetstat ms | difference | limit | result |"
+    yield "|---|---|---:|---:|---:|---:|---|"
+    for ours, base in TARGETS:
+        ms, base_ms = median_ms(table[ours]), median_ms(table[base])
+        extra = ms - base_ms
+        yield (f"| `{ours}` - `{base}` | {startup['python']} | {base_ms:.1f} | {ms:.1f} | "
+               f"{extra:+.1f} ms | <= +{limit:.0f} ms | {verdict(extra <= limit)} |")  # fmt: skip
+
+
+def render_startup_table(startup: dict[str, Any]) -> Iterator[str]:
+    """Every timed command: median, spread and the difference to ``python3 -c pass``."""
+    table = startup["commands"]
+    base = median_ms(table[PASS])
+    yield f"Median of {startup['runs']} interleaved runs."
+    yield ""
+    yield f"| command | median ms | min-max ms | vs `{PASS}` |"
+    yield "|---|---:|---:|---:|"
+    for label, samples in table.items():
+        ms = median_ms(samples)
+        spread = f"{min(samples['times']) * 1000:.1f}-{max(samples['times']) * 1000:.1f}"
+        yield f"| {_label(label, samples)} | {ms:.1f} | {spread} | {ms - base:+.1f} ms |"
+
+
+def import_parents(rows: list[dict[str, Any]]) -> list[int | None]:
+    """Each ``-X importtime`` row's importer (an index), from the post-order depths.
+
+    >>> import_parents([{"depth": 1}, {"depth": 1}, {"depth": 0}, {"depth": 0}])
+    [2, 2, None, None]
+    """
+    parents: list[int | None] = [None] * len(rows)
+    pending: dict[int, list[int]] = {}
+    for index, row in enumerate(rows):
+        for child in pending.pop(row["depth"] + 1, []):
+            parents[child] = index
+        pending.setdefault(row["depth"], []).append(index)
+    return parents
+
+
+def _own(module: str) -> bool:
+    return module == "pnetstat" or module.startswith("pnetstat.")
+
+
+def render_importtime(label: str, rows: list[dict[str, Any]], base: list[dict[str, Any]],
+                      base_label: str) -> Iterator[str]:  # fmt: skip
+    """One ``-X importtime`` run: totals beyond its baseline, the top imports by cumulative
+    time, and the standard modules that pnetstat (or the way it starts) imports itself."""
+    known = {row["module"] for row in base}
+    extra = [row for row in rows if row["module"] not in known]
+    own = sum(row["self_us"] for row in extra if _own(row["module"])) / 1000
+    stdlib = sum(row["self_us"] for row in extra if not _own(row["module"])) / 1000
+    total = sum(row["self_us"] for row in rows) / 1000
+    base_total = sum(row["self_us"] for row in base) / 1000
+    yield (f"`{label}`: {len(rows)} imports, {total:.1f} ms in all (`{base_label}`: {len(base)}, "
+           f"{base_total:.1f} ms). Beyond the baseline: {len(extra)} modules, "
+           f"{own + stdlib:.1f} ms (self times): pnetstat's own {own:.1f} ms, "
+           f"the standard library's {stdlib:.1f} ms.")  # fmt: skip
+    yield ""
+    parents = import_parents(rows)
+    yield f"Top {TOP_IMPORTS} by cumulative time (a module's time includes what it imports):"
+    yield ""
+    yield "| module | imported by | cumulative ms | self ms | in baseline |"
+    yield "|---|---|---:|---:|---|"
+    ranked = sorted(range(len(rows)), key=lambda index: -rows[index]["cumulative_us"])
+    for index in ranked[:TOP_IMPORTS]:
+        row, parent = rows[index], parents[index]
+        by = "top level" if parent is None else f"`{rows[parent]['module']}`"
+        yield (f"| `{row['module']}` | {by} | {row['cumulative_us'] / 1000:.2f} | "
+               f"{row['self_us'] / 1000:.2f} | {'yes' if row['module'] in known else ''} |")  # fmt: skip
+    yield ""
+    direct = [
+        (row, parents[index])
+        for index, row in enumerate(rows)
+        if row["module"] not in known and not _own(row["module"])
+        and (parents[index] is None or _own(rows[parents[index]]["module"]))  # type: ignore[index]
+    ]  # fmt: skip
+    direct.sort(key=lambda pair: -pair[0]["cumulative_us"])
+    yield "Standard modules beyond the baseline imported directly by pnetstat or at top level:"
+    yield ""
+    yield "| module | cumulative ms | first imported by |"
+    yield "|---|---:|---|"
+    for row, parent in direct:
+        by = "top level" if parent is None else f"`{rows[parent]['module']}`"
+        yield f"| `{row['module']}` | {row['cumulative_us'] / 1000:.2f} | {by} |"
+
+
+def render_startup(results: dict[str, Any]) -> str:
+    """The start-up benchmark's whole report as Markdown text."""
+    meta, startup = results["meta"], results["startup"]
+    lines = [f"# pnetstat start-up benchmark, {meta['date']}, host {meta['host']}", ""]
+    lines += [f"- {key}: {value}" for key, value in meta.items() if key not in ("date", "host")]
+    lines += [
+        f"- timed interpreter: {startup['python']} (Python {startup['version']}); resolved "
+        f"interpreter: {startup['resolved']} (Python {startup['resolved_version']})",
+        f"- wheel: {startup['wheel']}, installed with `pip install --no-index --no-deps` into a "
+        f"fresh venv of {startup['python']}; zipapp built by tools/build_zipapp.py on it",
+        "- load average (1, 5, 15 min) before timing: "
+        + ", ".join(f"{load:.2f}" for load in startup.get("loadavg", ())),
+        f"- TCP sockets on the host, all namespaces (/proc/slabinfo) before timing: "
+        f"{startup.get('host_tcp_sockets')} (the established hash is shared: an empty "
+        "namespace's dump still walks other namespaces' sockets)",
+        "",
+        "Everything runs in an empty network namespace (lo up) with a clean environment "
+        "(`env -i PATH=... LC_ALL=C`: no PYTHONPATH, byte code where the interpreter keeps it). "
+        "The checkout row runs through `env PYTHONPATH=... PYTHONPYCACHEPREFIX=...`, so it "
+        "stands beside the same `env ... python3 -c pass`. The venv's python does not run the "
+        ".pth files of /usr/lib/python3/dist-packages that /usr/bin/python3 runs.",
+        "",
+        "### Targets (issue 17, point 4)",
+        "",
+        *render_startup_targets(startup),
+        "",
+        "### All commands",
+        "",
+        *render_startup_table(startup),
+        "",
+        "### Where the time goes: `-X importtime` (one run each)",
+        "",
+        "The console script as its shebang runs it (`VENV/bin/python -X importtime "
+        "VENV/bin/pnetstat -tan`), the zipapp as `python3 -S -X importtime pnetstat.pyz -tan`; "
+        "each against its baseline's own `-X importtime -c pass` run. Times under "
+        "`-X importtime` are inflated by the tracing and move from run to run.",
+        "",
+    ]
+    traces = startup["importtime"]
+    for label, base in ((SCRIPT, PASS), (ZIPAPP, PASS_S)):
+        lines += [
+            f"#### `{label}`",
+            "",
+            *render_importtime(label, traces[label], traces[base], base),
+            "",
+        ]
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
     with open(sys.argv[1]) as saved:
         saved_results = json.load(saved)
-        if "filters" in saved_results:
+        if "startup" in saved_results:
+            sys.stdout.write(render_startup(saved_results))
+        elif "filters" in saved_results:
             sys.stdout.write(render_filters(saved_results))
         else:
             sys.stdout.write((render_netns if "netns" in saved_results else render)(saved_results))

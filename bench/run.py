@@ -15,14 +15,21 @@ Then bench/namespaces.py times ``pnetstat --all-netns -tan`` and ``-tanp`` over 
 namespaces of 1,000 pairs each against netstat and ss run in each namespace in turn, and
 writes bench/results/<date>-<host>-netns.md (and .json).
 
-Last bench/filters.py times a filter that matches four sockets, ``pnetstat -tan sport = :P``
+Then bench/filters.py times a filter that matches four sockets, ``pnetstat -tan sport = :P``
 and ``-tanp``, at N = 100,000 pairs against ``ss -tan sport = :P`` and ``netstat -tan[p] |
-grep :P``, and writes bench/results/<date>-<host>-filters.md (and .json). ``--only sizes``,
-``--only netns`` or ``--only filters`` runs one part.
+grep :P``, and writes bench/results/<date>-<host>-filters.md (and .json).
+
+Last bench/startup.py times, in an empty namespace on Debian's /usr/bin/python3, the installed
+console script's idle ``pnetstat -tan`` against ``python3 -c pass`` and ``python3 -S
+pnetstat.pyz -tan`` against ``python3 -S -c pass`` (the wheel, a venv and the zipapp built in a
+temporary directory), with ``-X importtime`` traces, and writes
+bench/results/<date>-<host>-startup.md (and .json). ``--only sizes``, ``--only netns``,
+``--only filters`` or ``--only startup`` runs one part.
 
     python3 bench/run.py [--sizes 1000,10000,100000] [--repeat K] [--quick] [--out PATH]
-                         [--only sizes|netns|filters] [--netns-repeat K] [--netns-repeat-p K]
-                         [--filters-repeat K] [--filters-repeat-p K]
+                         [--only sizes|netns|filters|startup] [--netns-repeat K]
+                         [--netns-repeat-p K] [--filters-repeat K] [--filters-repeat-p K]
+                         [--startup-repeat K]
 
 Needs root, iproute2 and net-tools. Everything it makes is removed on exit, Ctrl-C included.
 """
@@ -45,8 +52,16 @@ from typing import Any
 
 import filters
 import namespaces
+import startup
 from namespace import BENCH, PYTHON, ROOT, UDP_PER_HOLDER, Namespace, bench_env, plan_holders
-from report import IDLE_PNETSTAT, IDLE_PYTHON, render, render_filters, render_netns
+from report import (
+    IDLE_PNETSTAT,
+    IDLE_PYTHON,
+    render,
+    render_filters,
+    render_netns,
+    render_startup,
+)
 
 VIEWS = ["-tan", "-tanp", "-xa", "-uan"]
 RSS_TOOL = "/usr/bin/time"
@@ -189,7 +204,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, help="runs per command (default 5; 3 from 100k)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: N = 1000 only")
     parser.add_argument("--out", type=Path, help="report path (default bench/results/...)")
-    parser.add_argument("--only", choices=["sizes", "netns", "filters"], help="run one part only")
+    parts = ["sizes", "netns", "filters", "startup"]
+    parser.add_argument("--only", choices=parts, help="run one part only")
     parser.add_argument("--netns-repeat", type=int, default=5, help="netns -tan runs (5)")
     parser.add_argument(
         "--netns-repeat-p",
@@ -204,11 +220,14 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         default=3,
         help="filter -tanp runs (3: netstat -tanp takes ~50 s a run at 100k pairs)",
     )
+    parser.add_argument(
+        "--startup-repeat", type=int, default=21, help="start-up runs per command (21)"
+    )
     args = parser.parse_args(argv)
     default = "1000" if args.quick else "1000,10000,100000"
     args.sizes = [int(size) for size in (args.sizes or default).split(",")]
     repeats = [args.repeat or 1, args.netns_repeat, args.netns_repeat_p]
-    repeats += [args.filters_repeat, args.filters_repeat_p]
+    repeats += [args.filters_repeat, args.filters_repeat_p, args.startup_repeat]
     if any(size < 1 for size in args.sizes) or min(repeats) < 1:
         parser.error("sizes and repeats must be positive")
     for size in args.sizes:
@@ -253,6 +272,15 @@ def main(argv: list[str] | None = None) -> int:
         results = {"meta": meta, "filters": found}
         out = args.out.with_name(args.out.stem + "-filters.md") if args.out else None
         write(render_filters(results), results, out or _default_out(meta, "-filters"))
+    if args.only in (None, "startup"):
+        found = startup.measure(args.startup_repeat, drive)
+        skip = ("netstat", "ss", "pnetstat --source", "peak RSS")
+        first = {key: value for key, value in meta.items() if key not in skip}
+        first["method"] = ("each command run by bench/driver.py inside an empty namespace, "
+                           "stdout and stderr to /dev/null, commands interleaved; medians")  # fmt: skip
+        results = {"meta": first, "startup": found}
+        out = args.out.with_name(args.out.stem + "-startup.md") if args.out else None
+        write(render_startup(results), results, out or _default_out(meta, "-startup"))
     return 0
 
 
