@@ -59,6 +59,8 @@ pnetstat only:
                      and pid, program, uid, user, inode, netns, container (README)
   --filter-file=FILE read the filter from FILE
   --kill             close the TCP sockets the filter selects (SOCK_DESTROY)
+  --serve=[ADDR]:PORT  Prometheus metrics over HTTP (pnetstat[exporter]); --textfile=PATH
+                     writes them once; --max-series=N bounds each per-port metric (1000)
 Other views:
   -r, --route        routing table (-F FIB, -C cache; -e, -ee more columns)
   -i, --interfaces   interface table (-a all, -e long form)
@@ -151,6 +153,10 @@ def main(
         if chosen is None:
             return EXIT_BAD_VALUE
         context = context._replace(filter=chosen)
+    if parsed.serve is not None or parsed.textfile is not None:
+        from .serve.run import export
+
+        return export(parsed, proc or parsed.proc_root or "/proc", err, prog)
     if parsed.netns is not None or parsed.all_netns:
         from .commands.namespaces import in_namespaces
 

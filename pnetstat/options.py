@@ -76,6 +76,7 @@ _OWN_LONG: tuple[tuple[str, bool, str], ...] = (
     ("source", True, "source"), ("proc-root", True, "proc-root"),
     ("netns", True, "netns"), ("all-netns", False, "all-netns"),
     ("filter-file", True, "filter-file"), ("kill", False, "kill"),
+    ("serve", True, "serve"), ("textfile", True, "textfile"), ("max-series", True, "max-series"),
 )  # fmt: skip
 
 # AF-group entries past this index are outside netstat's translation table: "--tcpip" only
@@ -137,6 +138,12 @@ HELP: dict[str, tuple[str | None, str, str]] = {
                     "pnetstat only"),
     "kill": (None, "close the TCP sockets the filter selects (SOCK_DESTROY), after printing "
              "them", "pnetstat only"),
+    "serve": ("[ADDR]:PORT", "serve Prometheus metrics on ADDR:PORT (127.0.0.1 by default) "
+              "until SIGTERM; needs pnetstat[exporter]", "pnetstat only"),
+    "textfile": ("PATH", "write the Prometheus metrics to PATH once, atomically, for "
+                 "node_exporter's textfile collector", "pnetstat only"),
+    "max-series": ("N", "keep at most N series of each per-port metric, folding the smallest "
+                   "into port=\"other\" (default 1000)", "pnetstat only"),
     "r": (None, "show the kernel routing table", "Other views"),
     "F": (None, "with -r: the routing table from the FIB (the default)", "Other views"),
     "C": (None, "with -r: the routing cache", "Other views"),
@@ -157,6 +164,8 @@ HELP: dict[str, tuple[str | None, str, str]] = {
 #: addresses numerically (netstat waits as long as the resolver takes).
 DNS_TIMEOUT = 2.0
 DNS_DEADLINE = 5.0
+#: Default bound on the series of each per-port metric of the exporter (--max-series).
+MAX_SERIES = 1000
 
 
 class Mode(enum.Enum):
@@ -235,6 +244,9 @@ class Options(NamedTuple):
     filter_words: tuple[str, ...] = ()
     filter_file: str | None = None
     kill: bool = False
+    serve: tuple[str, int] | None = None
+    textfile: str | None = None
+    max_series: int = MAX_SERIES
 
     @property
     def inet_selected(self) -> bool:
@@ -362,6 +374,17 @@ def _parse(args: Sequence[str], prog: str) -> Options:
             seconds["filter_file"] = value
         elif key == "kill":
             seconds["kill"] = True
+        elif key == "serve":
+            seconds["serve"] = _listen_address(value or "", prog)
+        elif key == "textfile":
+            if not value:
+                raise _Abort(Exit(3, f"{prog}: --textfile wants a file name, not ''\n"))
+            seconds["textfile"] = value
+        elif key == "max-series":
+            if not (value or "").isdigit() or int(value or "0") < 1:
+                message = f"{prog}: --max-series wants a whole number above 0, not {value!r}\n"
+                raise _Abort(Exit(3, message))
+            seconds["max_series"] = int(value or "0")
         elif key == "proc-root":
             if not value:
                 raise _Abort(Exit(3, f"{prog}: --proc-root wants a directory, not ''\n"))
@@ -425,6 +448,8 @@ def _parse(args: Sequence[str], prog: str) -> Options:
     if seconds.get("kill") and not words and seconds.get("filter_file") is None:
         message = f"{prog}: --kill needs a filter (without one it would close every socket)\n"
         raise _Abort(Exit(3, message))
+    if (seconds.get("serve") or seconds.get("textfile")) and modes:
+        raise _Abort(Exit(3, f"{prog}: --serve and --textfile go with socket options only\n"))
     if (words or seconds.get("filter_file") is not None) and modes:
         raise _Abort(Exit(3, f"{prog}: filter: only socket listings take a filter\n"))
     return _derive(Options(
@@ -436,6 +461,20 @@ def _parse(args: Sequence[str], prog: str) -> Options:
         **seconds,
         **flags,
     ))  # fmt: skip
+
+
+def _listen_address(value: str, prog: str) -> tuple[str, int]:
+    """``[ADDR]:PORT`` (``:9100``, ``127.0.0.1:9100``, ``[::1]:9100``); 127.0.0.1 by default.
+
+    >>> _listen_address(":9100", "p"), _listen_address("[::1]:80", "p")
+    (('127.0.0.1', 9100), ('::1', 80))
+    """
+    address, colon, port = value.rpartition(":")
+    address = address.removeprefix("[").removesuffix("]") if address.startswith("[") else address
+    if not colon or not port.isdigit() or not 0 < int(port) < 65536:
+        message = f"{prog}: --serve wants [ADDRESS]:PORT (e.g. :9100), not {value!r}\n"
+        raise _Abort(Exit(3, message))
+    return address or "127.0.0.1", int(port)
 
 
 def _seconds(key: str, value: str, prog: str) -> float:

@@ -136,14 +136,19 @@ def parse_inet_diag(
     protocol: Protocol,
     family: Family,
     on_error: ErrorHandler = ignore_errors,
+    *,
+    backlog: bool = False,
 ) -> Iterator[InetSocket]:
     """Decode the answer to an Internet dump into the rows /proc/net/<protocol>[6] shows.
 
     Stops at NLMSG_DONE and raises ``NetlinkError`` if the answer reports an error. A message
     too short for a socket goes to ``on_error``. A socket reported twice (a dump resumes by
-    position while sockets come and go) is shown once.
+    position while sockets come and go) is shown once. With ``backlog`` a TCP listener's
+    ``tx_queue`` is its maximum backlog (sock_diag's idiag_wqueue) instead of /proc's 0.
     """
-    return _parse(datagrams, _InetDecoder(protocol, family, on_error))
+    decoder = _InetDecoder(protocol, family, on_error)
+    decoder.backlog = backlog
+    return _parse(datagrams, decoder)
 
 
 def _parse(datagrams: Iterable[Datagram], decoder: "_InetDecoder") -> Iterator[InetSocket]:
@@ -177,6 +182,7 @@ class _InetDecoder:
         self.seen: set[int] = set()
         self.listeners: dict[tuple[bytes, int] | int, int] = {}  # uids by address+port, port
         self.count = 0  # rows so far: the next row's sl
+        self.backlog = False  # a listener's tx_queue: its backlog (True) or /proc's 0
 
     def decode(self, datagram: Datagram) -> tuple[list[InetSocket], bool]:
         """The rows of one datagram, and whether the dump ended in it."""
@@ -214,7 +220,8 @@ class _InetDecoder:
             retransmits = probes = 0
             if tcp:
                 if state == _TCP_LISTEN:
-                    wqueue = 0  # /proc: write_seq - snd_una; sock_diag: the maximum backlog
+                    if not self.backlog:
+                        wqueue = 0  # /proc: write_seq - snd_una; sock_diag: the maximum backlog
                     listeners[src, sport] = uid
                     listeners.setdefault(sport, uid)
                 elif state == _TCP_SYN_RECV and not inode:
@@ -251,18 +258,20 @@ def read_inet_sockets_diag(
     states: int = _ALL_STATES,
     on_error: ErrorHandler = ignore_errors,
     bytecode: bytes = b"",
+    backlog: bool = False,
 ) -> Iterator[InetSocket]:
     """The sockets /proc/net/<protocol>[6] would list, read through NETLINK_SOCK_DIAG.
 
-    ``states`` is a bit mask of kernel state numbers (``1 << TcpState.LISTEN``...), and
-    ``bytecode`` a program that leaves out the sockets it rejects. Raises
+    ``states`` is a bit mask of kernel state numbers (``1 << TcpState.LISTEN``...),
+    ``bytecode`` a program that leaves out the sockets it rejects, ``backlog`` as in
+    ``parse_inet_diag``. Raises
     ``NetlinkError`` at call time if the kernel refuses the request (no diag module for the
     protocol, netlink forbidden), so a caller can fall back to /proc; a malformed message
     goes to ``on_error``.
     """
     return _checked(
         dump_inet(protocol, family, states, bytecode),
-        lambda d: parse_inet_diag(d, protocol, family, on_error),
+        lambda d: parse_inet_diag(d, protocol, family, on_error, backlog=backlog),
     )
 
 

@@ -1,0 +1,143 @@
+"""One scrape: read the kernel fresh and build every metric family (``metrics``).
+
+Sockets come from the caller's namespace, or from every namespace with --all-netns (entered
+in turn from whichever thread scrapes: the tables are read through /proc/thread-self, which
+follows that thread). TCP listeners are read through sock_diag where the kernel answers, which
+gives their backlog too. Counters (-s) and interfaces are the caller's namespace's. A socket,
+process or namespace that vanishes during the read is passed over.
+"""
+
+import time
+from typing import NamedTuple
+
+from ..errors import NamespaceError, NetlinkError, ProcReadError, Unsupported
+from ..model import Family, InetSocket, Protocol, UnixSocket
+from ..model_tables import Namespace
+from ..sources.procfs import ProcFS, ignore_errors
+from .metrics import Family as MetricFamily
+from .metrics import Scope, interface_families, socket_families, statistics_families
+
+__all__ = ["Settings", "scrape"]
+
+
+class Settings(NamedTuple):
+    """What a scrape reads and how its series are bounded."""
+
+    proc: str = "/proc"
+    source: str = "auto"
+    all_netns: bool = False
+    programs: bool = False
+    max_series: int = 1000
+
+
+def scrape(settings: Settings) -> list[MetricFamily]:
+    """Every family of one scrape, read now."""
+    started = time.monotonic()
+    root = ProcFS(settings.proc)
+    owners = None
+    if settings.programs:
+        from ..sources.processes import read_owners
+
+        owners = read_owners(root)
+    listings: list[tuple[Scope, list[InetSocket | UnixSocket]]] = []
+    if settings.all_netns:
+        from ..sources.netns import entered, read_namespaces
+
+        for namespace in read_namespaces(root):
+            try:
+                with entered(namespace):
+                    rows = _rows(ProcFS(f"{root.root}/thread-self"), settings.source)
+            except NamespaceError:
+                continue  # gone, or not ours to enter: the next scrape says again
+            listings.append((_scope(namespace, owners), rows))
+    else:
+        listings.append((Scope(owners=owners), _rows(root, settings.source)))
+    families, dropped = socket_families(
+        listings, settings.max_series, settings.all_netns, settings.programs
+    )
+    families += _statistics(root)
+    families += _interfaces(root)
+    families.append(
+        MetricFamily("pnetstat_series_dropped",
+                     "Series folded into port=\"other\" by --max-series in this scrape.",
+                     "gauge", (), [((), float(dropped))])
+    )  # fmt: skip
+    families.append(
+        MetricFamily("pnetstat_scrape_duration_seconds", "How long this scrape's read took.",
+                     "gauge", (), [((), time.monotonic() - started)])
+    )  # fmt: skip
+    return families
+
+
+def _scope(namespace: Namespace, owners: object) -> Scope:
+    container = namespace.container
+    label = container.short if container is not None else ""
+    return Scope(namespace.label, label, owners)  # type: ignore[arg-type]
+
+
+def _rows(root: ProcFS, source: str) -> list[InetSocket | UnixSocket]:
+    """Every socket row of one namespace: TCP (with listeners' backlog where sock_diag
+    answers), UDP, UDP-Lite, RAW, UNIX; a table the kernel does not offer is passed over."""
+    from ..sources.proc_unix import read_unix_sockets
+    from ..sources.sockets import read_inet
+
+    rows: list[InetSocket | UnixSocket] = []
+    for family in (Family.INET, Family.INET6):
+        rows.extend(_tcp(root, source, family))
+        for protocol in (Protocol.UDP, Protocol.UDPLITE, Protocol.RAW):
+            try:
+                rows.extend(read_inet(root, source, protocol, family, ignore_errors))
+            except _MISSING:
+                continue
+    try:
+        rows.extend(read_unix_sockets(root))
+    except _MISSING:
+        pass
+    return rows
+
+
+# A table the kernel does not offer (no IPv6, no UDP-Lite module) or that went away.
+_MISSING = (Unsupported, ProcReadError)
+
+
+def _tcp(root: ProcFS, source: str, family: Family) -> list[InetSocket]:
+    if source != "proc":
+        from ..sources.sockdiag import read_inet_sockets_diag
+
+        try:
+            return list(read_inet_sockets_diag(Protocol.TCP, family, backlog=True))
+        except NetlinkError:
+            if source == "netlink":
+                raise
+    from ..sources.proc_inet import read_inet_sockets
+
+    try:
+        return list(read_inet_sockets(root, Protocol.TCP, family))
+    except _MISSING:
+        return []
+
+
+def _statistics(root: ProcFS) -> list[MetricFamily]:
+    from ..sources.snmp import read_stat_file
+
+    sections = []
+    for relative in ("net/snmp", "net/netstat", "net/snmp6"):
+        try:
+            sections.extend(read_stat_file(root, relative))
+        except (Unsupported, ProcReadError):
+            continue
+    return statistics_families(sections)
+
+
+def _interfaces(root: ProcFS) -> list[MetricFamily]:
+    from ..sources.netdev import parse_dev_lines
+
+    try:
+        counters = list(parse_dev_lines(root.open_text("net/dev")))
+    except (Unsupported, ProcReadError):
+        return []
+    from ..model_tables import Interface
+
+    rows = [Interface(name, c, 0, 0, None, None, None, None, None, None, None, None)
+            for name, c in counters]  # fmt: skip
+    return interface_families(rows)

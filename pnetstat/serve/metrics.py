@@ -1,0 +1,215 @@
+"""Metrics from the model, with bounded cardinality: pure functions, no I/O and no
+prometheus_client (``exposition`` turns these families into its types).
+
+A ``Family`` is a metric's name, help, type and samples (label values in the family's label
+order, and a value). The names and labels are the README's table; series of
+``pnetstat_connections`` and of the listen-queue metrics beyond ``max_series`` are folded, the
+smallest first, into one series whose ``port`` (and ``program``) is ``other``.
+"""
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+from ..model import InetSocket, OwnerMap, Protocol, UnixSocket, program_name
+from ..model_tables import Interface, StatSection
+
+__all__ = [
+    "OTHER",
+    "TCP_STATE_NAMES",
+    "Family",
+    "Scope",
+    "fold",
+    "interface_families",
+    "socket_families",
+    "statistics_families",
+]
+
+# node_exporter's names for the TCP states (its tcpstat collector), in the kernel's numbering.
+TCP_STATE_NAMES = {
+    1: "established", 2: "syn_sent", 3: "syn_recv", 4: "fin_wait1", 5: "fin_wait2",
+    6: "time_wait", 7: "close", 8: "close_wait", 9: "last_ack", 10: "listen", 11: "closing",
+}  # fmt: skip
+_TABLES = ("tcp", "tcp6", "udp", "udp6", "udplite", "udplite6", "raw", "raw6", "unix")
+OTHER = "other"
+
+
+class Family(NamedTuple):
+    """One metric: ``samples`` are (label values in ``labels`` order, value)."""
+
+    name: str
+    help: str
+    kind: str  # "gauge" or "untyped"
+    labels: tuple[str, ...]
+    samples: list[tuple[tuple[str, ...], float]]
+
+
+class Scope(NamedTuple):
+    """Where the rows of one listing come from: the namespace's label and container (empty
+    without --all-netns), and the owners when -p asked for a ``program`` label."""
+
+    netns: str = ""
+    container: str = ""
+    owners: OwnerMap | None = None
+
+
+def _table(row: InetSocket | UnixSocket) -> str:
+    if isinstance(row, UnixSocket):
+        return "unix"
+    return row.protocol.value + ("6" if row.family == 10 else "")
+
+
+def _program(row: InetSocket, owners: OwnerMap | None) -> str:
+    found = owners.owners.get(row.inode, ()) if owners is not None and row.inode else ()
+    return program_name(found[0].argv0) if found else "-"
+
+
+def socket_families(
+    listings: Sequence[tuple[Scope, Iterable[InetSocket | UnixSocket]]],
+    max_series: int,
+    namespaces: bool = False,
+    programs: bool = False,
+) -> tuple[list[Family], int]:
+    """The socket metrics of one scrape, and how many series were folded away.
+
+    ``listings`` pairs each namespace's scope with its rows (one pair without --all-netns);
+    ``namespaces`` adds the ``netns`` and ``container`` labels, ``programs`` the ``program``
+    label.
+
+    >>> from ipaddress import IPv4Address as A
+    >>> from pnetstat.model import Family as F
+    >>> listener = InetSocket(Protocol.TCP, F.INET, 0, A("0.0.0.0"), 22, A("0.0.0.0"), 0, 10,
+    ...                       128, 3, 0, 0, 0, 0, 0, 1)
+    >>> families, dropped = socket_families([(Scope(), [listener])], 100)
+    >>> [(f.name, f.samples) for f in families if f.name.endswith("queue_length")]
+    [('pnetstat_listen_queue_length', [(('tcp', '0.0.0.0', '22'), 3.0)])]
+    """
+    scope_labels = ("netns", "container") if namespaces else ()
+    extra = ("program",) if programs else ()
+    states: Counter[tuple[str, ...]] = Counter()
+    tables: Counter[tuple[str, ...]] = Counter()
+    queue: dict[tuple[str, ...], float] = {}
+    backlog: dict[tuple[str, ...], float] = {}
+    connections: Counter[tuple[str, ...]] = Counter()
+    for scope, rows in listings:
+        where = (scope.netns, scope.container) if namespaces else ()
+        rows = list(rows)
+        listening = {
+            (r.protocol, r.local_port)
+            for r in rows
+            if isinstance(r, InetSocket) and r.server and r.protocol is not Protocol.RAW
+        }
+        for row in rows:
+            tables[(*where, _table(row))] += 1
+            if not isinstance(row, InetSocket) or row.protocol is Protocol.RAW:
+                continue
+            who = (_program(row, scope.owners),) if programs else ()
+            protocol = row.protocol.value
+            if row.protocol is Protocol.TCP:
+                states[(*where, TCP_STATE_NAMES.get(row.state, str(row.state)))] += 1
+                if row.state == 10:
+                    key = (*where, protocol, str(row.local_address), str(row.local_port), *who)
+                    queue[key] = queue.get(key, 0) + row.rx_queue
+                    if row.tx_queue:  # a backlog, read through sock_diag (/proc has none)
+                        backlog[key] = backlog.get(key, 0) + row.tx_queue
+                    continue
+            elif row.server:
+                continue
+            inbound = (row.protocol, row.local_port) in listening
+            port = row.local_port if inbound else row.remote_port
+            state = TCP_STATE_NAMES.get(row.state, str(row.state))
+            direction = "inbound" if inbound else "outbound"
+            connections[(*where, protocol, str(port), direction, state, *who)] += 1
+    base = len(scope_labels)
+    listener_program = base + 3 if programs else None
+    folded_queue, lost_queue = fold(queue, max_series, base + 2, listener_program)
+    folded_backlog, _ = fold(backlog, max_series, base + 2, listener_program)
+    folded_connections, lost_connections = fold(
+        dict(connections), max_series, base + 1, base + 4 if programs else None
+    )
+    dropped = lost_queue + lost_connections
+    listener_labels = (*scope_labels, "protocol", "address", "port", *extra)
+    families = [
+        Family("pnetstat_tcp_connections", "TCP sockets by state (node_exporter's names).",
+               "gauge", (*scope_labels, "state"), _samples(states)),
+        Family("pnetstat_sockets", "Sockets by table (tcp, tcp6, udp, ..., unix).", "gauge",
+               (*scope_labels, "protocol"), _samples(tables)),
+        Family("pnetstat_listen_queue_length",
+               "Connections waiting for accept() on a TCP listener.", "gauge",
+               listener_labels, _samples(folded_queue)),
+        Family("pnetstat_listen_queue_max",
+               "A TCP listener's backlog (netlink source only).", "gauge",
+               listener_labels, _samples(folded_backlog)),
+        Family("pnetstat_connections",
+               "TCP and UDP connections by local listening port (inbound) or remote port "
+               "(outbound), state and direction.", "gauge",
+               (*scope_labels, "protocol", "port", "direction", "state", *extra),
+               _samples(folded_connections)),
+    ]  # fmt: skip
+    return families, dropped
+
+
+def _samples(
+    counts: dict[tuple[str, ...], float] | Counter[tuple[str, ...]],
+) -> list[tuple[tuple[str, ...], float]]:
+    return [(labels, float(value)) for labels, value in sorted(counts.items())]
+
+
+def fold(
+    series: dict[tuple[str, ...], float],
+    max_series: int,
+    port_at: int,
+    program_at: int | None = None,
+) -> tuple[dict[tuple[str, ...], float], int]:
+    """At most ``max_series`` series: the smallest beyond it are summed into series whose
+    ``port`` (label index ``port_at``) and ``program`` (``program_at``, if any) say
+    ``other``. Returns the series and how many were folded away.
+
+    >>> fold({("tcp", "22"): 5.0, ("tcp", "80"): 1.0, ("tcp", "81"): 2.0}, 2, 1)
+    ({('tcp', '22'): 5.0, ('tcp', 'other'): 3.0}, 2)
+    """
+    if len(series) <= max_series:
+        return series, 0
+    ranked = sorted(series.items(), key=lambda item: (-item[1], item[0]))
+    kept = dict(ranked[: max(max_series - 1, 0)])
+    folded = 0
+    for labels, value in ranked[len(kept) :]:
+        other = list(labels)
+        other[port_at] = OTHER
+        if program_at is not None:
+            other[program_at] = OTHER
+        key = tuple(other)
+        kept[key] = kept.get(key, 0) + value
+        folded += 1
+    return kept, folded
+
+
+def statistics_families(sections: Iterable[StatSection]) -> list[Family]:
+    """``-s``'s counters as ``pnetstat_netstat_<group>_<field>`` (lower case), untyped."""
+    families = []
+    for section in sections:
+        group = section.name.lower()
+        for field, value in section.counters:
+            name = f"pnetstat_netstat_{group}_{field.lower()}"
+            families.append(Family(name, f"{section.name} {field} (/proc/net).", "untyped", (),
+                                   [((), float(value))]))  # fmt: skip
+    return families
+
+
+_INTERFACE_FIELDS = (
+    ("receive_bytes", "rx_bytes"), ("receive_packets", "rx_packets"),
+    ("receive_errs", "rx_errs"), ("receive_drop", "rx_drop"),
+    ("transmit_bytes", "tx_bytes"), ("transmit_packets", "tx_packets"),
+    ("transmit_errs", "tx_errs"), ("transmit_drop", "tx_drop"),
+)  # fmt: skip
+
+
+def interface_families(interfaces: Iterable[Interface]) -> list[Family]:
+    """Interface counters (/proc/net/dev) as ``pnetstat_interface_<field>{interface}``."""
+    rows = [i for i in interfaces if i.counters is not None]
+    return [
+        Family(f"pnetstat_interface_{name}", f"Interface {attribute} (/proc/net/dev).",
+               "untyped", ("interface",),
+               [((i.name,), float(getattr(i.counters, attribute))) for i in rows])
+        for name, attribute in _INTERFACE_FIELDS
+    ]  # fmt: skip
