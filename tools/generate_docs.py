@@ -283,11 +283,11 @@ _pnetstat()
             compopt -o filenames 2>/dev/null
             COMPREPLY=($(compgen -P "$prefix" -d -- "$cur"))
             return ;;
-        {_case(["--filter-file"])})
+        {_case(["--filter-file", "--textfile"])})
             compopt -o filenames 2>/dev/null
             COMPREPLY=($(compgen -P "$prefix" -f -- "$cur"))
             return ;;
-        {_case(["--dns-timeout", "--dns-deadline"])})
+        {_case(["--dns-timeout", "--dns-deadline", "--serve", "--max-series"])})
             return ;;
     esac
     case $cur in
@@ -326,6 +326,9 @@ def _zsh_action(name: str) -> str:
         "--filter-file": ":filter file:_files",
         "--dns-timeout": ":seconds: ",
         "--dns-deadline": ":seconds: ",
+        "--textfile": ":metrics file:_files",
+        "--serve": ":[address]\\:port: ",
+        "--max-series": ":series: ",
     }
     return actions[name]
 
