@@ -208,7 +208,9 @@ def test_zsh_loads() -> None:
             "zsh",
             "-f",
             "-c",
-            f"autoload -U compinit; compinit -u -D; source {ZSH}; print -r -- $_comps[pnetstat]",
+            'autoload -U compinit; compinit -u -D; source "$1"; print -r -- $_comps[pnetstat]',
+            "zsh",
+            str(ZSH),  # an argument, not spliced in: the checkout's path may hold a space
         ],
         capture_output=True,
         text=True,
