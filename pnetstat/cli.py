@@ -157,6 +157,8 @@ def main(
         from .serve.run import export
 
         return export(parsed, proc or parsed.proc_root or "/proc", err, prog)
+    if parsed.watch is not None:
+        return _drain(_watch(parsed, context), out, err)
     if parsed.netns is not None or parsed.all_netns:
         from .commands.namespaces import in_namespaces
 
@@ -176,6 +178,24 @@ def main(
             return status
         first = False
         time.sleep(sleep)
+
+
+def _watch(parsed: Options, context: Context) -> Command:
+    """``--watch``, in the namespace --netns names (entered for the whole watch)."""
+    from .commands.watch import watch
+
+    if parsed.netns is None:
+        return (yield from watch(parsed, context))
+    from .errors import NamespaceError
+    from .sources.netns import entered, find_namespace
+
+    try:
+        namespace = find_namespace(parsed.netns, context.proc)
+        with entered(namespace):
+            return (yield from watch(parsed, context._replace(namespace=namespace)))
+    except NamespaceError as exc:
+        yield 2, f"pnetstat: --netns: {exc.path}: {exc.strerror}\n"
+        return 1
 
 
 def _filter(parsed: Options, err: TextIO, prog: str) -> Filter | None:

@@ -77,7 +77,11 @@ _OWN_LONG: tuple[tuple[str, bool, str], ...] = (
     ("netns", True, "netns"), ("all-netns", False, "all-netns"),
     ("filter-file", True, "filter-file"), ("kill", False, "kill"),
     ("serve", True, "serve"), ("textfile", True, "textfile"), ("max-series", True, "max-series"),
+    ("watch", False, "watch"),
 )  # fmt: skip
+# Own long options whose argument is optional (``--watch`` or ``--watch=2``): getopt's
+# optional_argument, which takes a value only after "=".
+_OPTIONAL_ARGUMENT = frozenset({"watch"})
 
 # AF-group entries past this index are outside netstat's translation table: "--tcpip" only
 # prints an internal error (observed with net-tools 2.10).
@@ -144,6 +148,8 @@ HELP: dict[str, tuple[str | None, str, str]] = {
                  "node_exporter's textfile collector", "pnetstat only"),
     "max-series": ("N", "keep at most N series of each per-port metric, folding the smallest "
                    "into port=\"other\" (default 1000)", "pnetstat only"),
+    "watch": (None, "after the first listing, print only what changed every second (or every "
+              "SECONDS with --watch=SECONDS): + new sockets, - gone ones", "pnetstat only"),
     "r": (None, "show the kernel routing table", "Other views"),
     "F": (None, "with -r: the routing table from the FIB (the default)", "Other views"),
     "C": (None, "with -r: the routing cache", "Other views"),
@@ -245,6 +251,7 @@ class Options(NamedTuple):
     filter_file: str | None = None
     kill: bool = False
     serve: tuple[str, int] | None = None
+    watch: float | None = None
     textfile: str | None = None
     max_series: int = MAX_SERIES
 
@@ -322,7 +329,8 @@ def _long_option(
     long_name, takes_arg, key = found
     if key == "AF":
         key = f"AF:{_LONG.index(found)}"
-    if eq and not takes_arg:
+    optional = key in _OPTIONAL_ARGUMENT
+    if eq and not takes_arg and not optional:
         raise _Abort(
             Exit(3, f"{prog}: option '--{long_name}' doesn't allow an argument\n", usage=True)
         )
@@ -333,7 +341,7 @@ def _long_option(
             )
         value = args[index]
         index += 1
-    return key, (value if takes_arg else None), index
+    return key, (value if takes_arg or (optional and eq) else None), index
 
 
 _COUNTERS = {"a": "all", "l": "listening", "c": "continuous", "p": "programs", "W": "wide",
@@ -374,6 +382,11 @@ def _parse(args: Sequence[str], prog: str) -> Options:
             seconds["filter_file"] = value
         elif key == "kill":
             seconds["kill"] = True
+        elif key == "watch":
+            interval = 1.0 if value is None else _seconds("watch", value, prog)
+            if interval <= 0:
+                raise _Abort(Exit(3, f"{prog}: --watch wants a number of seconds, not {value!r}\n"))
+            seconds["watch"] = interval
         elif key == "serve":
             seconds["serve"] = _listen_address(value or "", prog)
         elif key == "textfile":
@@ -447,6 +460,12 @@ def _parse(args: Sequence[str], prog: str) -> Options:
         raise _Abort(Exit(3, message))
     if seconds.get("kill") and not words and seconds.get("filter_file") is None:
         message = f"{prog}: --kill needs a filter (without one it would close every socket)\n"
+        raise _Abort(Exit(3, message))
+    if seconds.get("watch") and (flags.get("json") or seconds.get("all_netns")):
+        message = f"{prog}: --watch takes --json-lines (not --json) and --netns (not --all-netns)\n"
+        raise _Abort(Exit(3, message))
+    if seconds.get("watch") and (modes or flags.get("continuous")):
+        message = f"{prog}: --watch goes with socket listings, and not with -c (it repeats)\n"
         raise _Abort(Exit(3, message))
     if (seconds.get("serve") or seconds.get("textfile")) and modes:
         raise _Abort(Exit(3, f"{prog}: --serve and --textfile go with socket options only\n"))

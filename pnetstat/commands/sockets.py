@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from ..sources.sockdiag import TcpDump
     from .filtering import Select
 
-__all__ = ["list_sockets", "owner_notes"]
+__all__ = ["list_into", "list_sockets", "owner_notes"]
 
 _WARNING_WORD = {Protocol.TCP: "tcp", Protocol.UDP: "udp", Protocol.UDPLITE: "udp",
                  Protocol.RAW: "raw"}  # fmt: skip
@@ -71,13 +71,14 @@ def list_sockets(options: Options, context: Context) -> Command:
         sink = JsonSink(options.json_lines, context.namespace)
     for line in sink.open():
         yield 1, line
-    status = yield from _list(options, context, sink)
+    status = yield from list_into(options, context, sink)
     for line in sink.close():
         yield 1, line
     return status
 
 
-def _list(options: Options, context: Context, sink: Sink) -> Command:
+def list_into(options: Options, context: Context, sink: Sink) -> Command:
+    """The listing's sections through ``sink`` (which opens and closes nothing here)."""
     explicit = options.explicit
     owners: OwnerMap | None = None
     select: Select | None = None

@@ -52,6 +52,9 @@ def export(
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
             signal.signal(signal.SIGHUP, signal.SIG_IGN)
+            # The CLI dies quietly on a closed pipe (netstat's "| head"); a server must not: a
+            # scraper hanging up mid-response is that client's loss, not the exporter's end.
+            signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     try:
         serve(address, port, shared, stop)
     except OSError as exc:

@@ -1,0 +1,182 @@
+"""``--watch[=SECONDS]``: the first listing in full, then, every interval, only what changed.
+
+Each later pass starts with a timestamp line; then a ``-`` line for each socket gone and a
+``+`` line for each new one, netstat's row behind the marker (``- tcp  0  0 ...``). A socket
+whose state changed is a ``-`` of its old row then a ``+`` of its new one; a socket whose
+queues or timers moved is not a change. With ``--json-lines`` every change is one object with
+``event`` (``open``, ``close``, ``state``) and ``time`` beside the socket's record.
+
+A socket is known by its protocol and addresses (a UNIX socket by its inode and path), so the
+comparison needs no help from the kernel and works on both sources, with filters, ``-p`` and
+namespaces (with ``--all-netns`` the namespace is part of the key, and its label leads the row).
+"""
+
+import json
+import time
+from collections.abc import Callable, Iterable, Iterator
+
+from ..model import InetSocket, OwnerMap, UnixSocket
+from ..options import Options
+from ..resolve import Resolver
+from . import Command, Context
+from .sinks import JsonSink, Sink, TextSink
+from .sockets import list_into
+
+__all__ = ["changes", "watch"]
+
+Key = tuple[object, ...]
+# What one pass saw: each socket's key -> (its state, its rendered row), in listing order.
+Snapshot = dict[Key, tuple[int, str]]
+
+
+def _key(row: InetSocket | UnixSocket) -> Key:
+    if isinstance(row, UnixSocket):
+        return ("unix", row.inode, row.path)
+    return (row.protocol, row.family, row.local_address, row.local_port, row.remote_address,
+            row.remote_port)  # fmt: skip
+
+
+class _Capture:
+    """A sink that renders each row on its own through ``inner``, keeps it under its key,
+    and passes the text on only while ``show`` is set (the first, full listing)."""
+
+    def __init__(self, inner: Sink, show: bool, tag: object = None) -> None:
+        self.inner, self.show, self.tag = inner, show, tag
+        self.seen: Snapshot = {}
+
+    def open(self) -> Iterator[str]:
+        return self.inner.open() if self.show else iter(())
+
+    def close(self) -> Iterator[str]:
+        return self.inner.close() if self.show else iter(())
+
+    def inet_header(self, options: Options) -> Iterator[str]:
+        return self.inner.inet_header(options) if self.show else iter(())
+
+    def unix_header(self, options: Options) -> Iterator[str]:
+        return self.inner.unix_header(options) if self.show else iter(())
+
+    def inet_rows(
+        self,
+        rows: Iterable[InetSocket],
+        options: Options,
+        resolver: Resolver,
+        owners: OwnerMap | None,
+    ) -> Iterator[str]:
+        for row in rows:
+            text = "".join(self.inner.inet_rows([row], options, resolver, owners))
+            yield from self._keep(row, text)
+
+    def unix_rows(
+        self,
+        rows: Iterable[UnixSocket],
+        options: Options,
+        resolver: Resolver,
+        owners: OwnerMap | None,
+    ) -> Iterator[str]:
+        for row in rows:
+            text = "".join(self.inner.unix_rows([row], options, resolver, owners))
+            yield from self._keep(row, text)
+
+    def _keep(self, row: InetSocket | UnixSocket, text: str) -> Iterator[str]:
+        if not text:  # not listed (-a/-l): not watched
+            return
+        key = (self.tag, *_key(row))
+        while key in self.seen:  # two rows alike (a queued UNIX connection): both kept
+            key = (*key, len(self.seen))
+        self.seen[key] = (row.state, text)
+        if self.show:
+            yield text
+
+
+def changes(before: Snapshot, after: Snapshot) -> Iterator[tuple[str, str, str]]:
+    """``(event, old row, new row)`` between two passes: ``close`` for each socket gone (in
+    the old listing's order), then ``open`` for each new one and ``state`` for each whose
+    state changed (in the new listing's order); the missing row is "".
+
+    >>> old = {("a",): (1, "a1\\n"), ("b",): (10, "b\\n")}
+    >>> new = {("a",): (8, "a8\\n"), ("c",): (1, "c\\n")}
+    >>> list(changes(old, new))
+    [('close', 'b\\n', ''), ('state', 'a1\\n', 'a8\\n'), ('open', '', 'c\\n')]
+    """
+    for key, (_state, text) in before.items():
+        if key not in after:
+            yield "close", text, ""
+    for key, (state, text) in after.items():
+        old = before.get(key)
+        if old is None:
+            yield "open", "", text
+        elif old[0] != state:
+            yield "state", old[1], text
+
+
+Pass = Callable[[Options, Context, "Sink"], Command]
+
+
+def watch(
+    options: Options,
+    context: Context,
+    listing: Callable[[Context, _Capture], Command] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.time,
+) -> Command:
+    """The first listing, then the changes every ``options.watch`` seconds, until stopped
+    (Ctrl-C, a closed pipe). ``listing`` runs one pass into a capture (default: this
+    namespace's socket listing; --all-netns passes one that visits every namespace)."""
+    assert options.watch is not None
+    lines = options.json_lines
+    inner: Sink = JsonSink(True, context.namespace) if lines else TextSink()
+    run = listing or (lambda ctx, capture: list_into(options, ctx, capture))  # type: ignore[arg-type]
+    first = _Capture(inner, True)
+    for line in first.open():
+        yield 1, line
+    status = yield from run(context, first)
+    for line in first.close():
+        yield 1, line
+    if status:
+        return status
+    before, noted = first.seen, set()
+    while True:
+        sleep(options.watch)
+        capture = _Capture(inner, False)
+        messages: list[tuple[int, str]] = []
+        pass_status = yield from _quietly(run(context, capture), messages)
+        for stream, text in messages:  # a note seen once (-p as a user) is not repeated
+            if text not in noted:
+                noted.add(text)
+                yield stream, text
+        if pass_status:
+            return pass_status
+        now = clock()
+        if not lines:
+            yield 1, time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now)) + "\n"
+        yield from _events(before, capture.seen, lines, now)
+        before = capture.seen
+
+
+def _quietly(command: Command, messages: list[tuple[int, str]]) -> Command:
+    """Run a collecting pass: its stderr lines are gathered for the caller; it prints none."""
+    while True:
+        try:
+            stream, text = next(command)
+        except StopIteration as stop:
+            return int(stop.value or 0)
+        if stream == 2:
+            messages.append((stream, text))
+        yield from ()
+
+
+def _events(before: Snapshot, after: Snapshot, lines: bool, now: float) -> Command:
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z"
+    for event, old, new in changes(before, after):
+        if not lines:
+            if old:
+                yield 1, f"- {old}"
+            if new:
+                yield 1, f"+ {new}"
+            continue
+        record = json.loads(new or old)
+        if event == "state":
+            record["previous_state"] = json.loads(old).get("state")
+        yield 1, json.dumps({"event": event, "time": stamp, **record}, separators=(",", ":")) + "\n"
+    return 0
