@@ -64,8 +64,10 @@ sysdeps:
 docs:
 	$(PYTHON) tools/generate_docs.py
 
+# bench/exporter.py is its own part (100k pairs, 100 scrapes): bench/run.py's smoke test stays quick.
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/exporter.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist pnetstat.egg-info
