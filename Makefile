@@ -46,15 +46,28 @@ dist: $(STAMP)
 	$(BIN)/python -m build --no-isolation --outdir dist .
 
 # tests/test_docs.py runs the zsh completion in zsh (Debian's package, a few MB).
+# tests/test_exporter.py runs a real Prometheus server (Debian's package; its tests start their
+# own). The package would start and enable its service: a policy-rc.d answering 101 ("action
+# forbidden", see /usr/share/doc/init-system-helpers/README.policy-rc.d.gz) stops the start, and
+# the unit is disabled after, so nothing keeps running and nothing starts at boot.
 sysdeps:
 	command -v zsh >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq zsh; }
+	command -v prometheus >/dev/null || { \
+		made=; if [ ! -e /usr/sbin/policy-rc.d ]; then \
+			printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && made=1; fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus; \
+		status=$$?; [ -z "$$made" ] || rm -f /usr/sbin/policy-rc.d; \
+		[ ! -d /run/systemd/system ] || systemctl disable --now prometheus.service >/dev/null 2>&1 || true; \
+		exit $$status; }
 
 # The man page and the shell completions under share/, from pnetstat/options.py's tables.
 docs:
 	$(PYTHON) tools/generate_docs.py
 
+# bench/exporter.py is its own part (100k pairs, 100 scrapes): bench/run.py's smoke test stays quick.
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/exporter.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist pnetstat.egg-info

@@ -53,7 +53,7 @@ def test_bench_runs_and_reports_every_tool(namespace_support: None, tmp_path: Pa
 def test_bench_doctests() -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     try:
-        names = ("namespace", "report", "namespaces", "filters", "startup")
+        names = ("namespace", "report", "namespaces", "filters", "startup", "exporter")
         modules = [importlib.import_module(name) for name in names]
     finally:
         sys.path.remove(str(ROOT / "bench"))
