@@ -163,29 +163,36 @@ def fold(
 ) -> tuple[dict[tuple[str, ...], float], int]:
     """At most ``max_series`` series: the smallest are summed into series whose ``port``
     (label index ``port_at``) and ``program`` (``program_at``, if any) say ``other``, one per
-    combination of the remaining labels (direction, state, namespace), and as many are folded
-    as leave room for those. Only when those combinations alone outnumber ``max_series`` is
-    the bound exceeded (by them). Returns the series and how many were folded away.
+    combination of the labels left (direction, state); if those combinations alone would
+    break the bound, every label from the port on says ``other``. (Only the labels before the
+    port, namespace and protocol, are never folded: beyond them no bound is kept.) Returns
+    the series and how many were folded away.
 
     >>> fold({("tcp", "22"): 5.0, ("tcp", "80"): 1.0, ("tcp", "81"): 2.0}, 2, 1)
     ({('tcp', '22'): 5.0, ('tcp', 'other'): 3.0}, 2)
     >>> fold({("tcp", "1", "in"): 3.0, ("tcp", "2", "out"): 2.0, ("tcp", "3", "x"): 1.0}, 2, 1)
-    ({('tcp', 'other', 'in'): 3.0, ('tcp', 'other', 'out'): 2.0, ('tcp', 'other', 'x'): 1.0}, 3)
+    ({('tcp', '1', 'in'): 3.0, ('tcp', 'other', 'other'): 3.0}, 2)
     """
     if len(series) <= max_series:
         return series, 0
     ranked = sorted(series.items(), key=lambda item: (-item[1], item[0]))
 
-    def other(labels: tuple[str, ...]) -> tuple[str, ...]:
+    def gently(labels: tuple[str, ...]) -> tuple[str, ...]:
         folded = list(labels)
         folded[port_at] = OTHER
         if program_at is not None:
             folded[program_at] = OTHER
         return tuple(folded)
 
-    keep = max_series - 1
-    while keep > 0 and keep + len({other(labels) for labels, _ in ranked[keep:]}) > max_series:
-        keep -= 1
+    def wholly(labels: tuple[str, ...]) -> tuple[str, ...]:
+        return (*labels[:port_at], *(OTHER for _ in labels[port_at:]))
+
+    for other in (gently, wholly):
+        keep = max_series - 1
+        while keep > 0 and keep + len({other(k) for k, _ in ranked[keep:]}) > max_series:
+            keep -= 1
+        if keep + len({other(k) for k, _ in ranked[keep:]}) <= max_series:
+            break
     kept = dict(ranked[:keep])
     for labels, value in ranked[keep:]:
         key = other(labels)
