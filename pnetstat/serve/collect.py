@@ -46,12 +46,14 @@ def scrape(settings: Settings) -> list[MetricFamily]:
         for namespace in read_namespaces(root):
             try:
                 with entered(namespace):
-                    rows = _rows(ProcFS(f"{root.root}/thread-self"), settings.source)
+                    inside = ProcFS(f"{root.root}/thread-self")
+                    rows, unix = _rows(inside, settings.source), _count_unix(inside)
             except NamespaceError:
                 continue  # gone, or not ours to enter: the next scrape says again
-            listings.append((_scope(namespace, owners), rows))
+            listings.append((_scope(namespace, owners, unix), rows))
     else:
-        listings.append((Scope(owners=owners), _rows(root, settings.source)))
+        rows, unix = _rows(root, settings.source), _count_unix(root)
+        listings.append((Scope(owners=owners, unix=unix), rows))
     families, dropped = socket_families(
         listings, settings.max_series, settings.all_netns, settings.programs
     )
@@ -69,16 +71,24 @@ def scrape(settings: Settings) -> list[MetricFamily]:
     return families
 
 
-def _scope(namespace: Namespace, owners: object) -> Scope:
+def _scope(namespace: Namespace, owners: object, unix: int) -> Scope:
     container = namespace.container
     label = container.short if container is not None else ""
-    return Scope(namespace.label, label, owners)  # type: ignore[arg-type]
+    return Scope(namespace.label, label, owners, unix)  # type: ignore[arg-type]
+
+
+def _count_unix(root: ProcFS) -> int:
+    """How many UNIX sockets /proc/net/unix lists (its rows, not parsed: only their number
+    is a metric); a path holding a newline counts twice."""
+    try:
+        return max(sum(1 for _ in root.open_text("net/unix")) - 1, 0)
+    except _MISSING:
+        return 0
 
 
 def _rows(root: ProcFS, source: str) -> list[InetSocket | UnixSocket]:
-    """Every socket row of one namespace: TCP (with listeners' backlog where sock_diag
-    answers), UDP, UDP-Lite, RAW, UNIX; a table the kernel does not offer is passed over."""
-    from ..sources.proc_unix import read_unix_sockets
+    """Every Internet socket row of one namespace: TCP (with listeners' backlog where
+    sock_diag answers), UDP, UDP-Lite, RAW; a table the kernel does not offer is passed over."""
     from ..sources.sockets import read_inet
 
     rows: list[InetSocket | UnixSocket] = []
@@ -89,10 +99,6 @@ def _rows(root: ProcFS, source: str) -> list[InetSocket | UnixSocket]:
                 rows.extend(read_inet(root, source, protocol, family, ignore_errors))
             except _MISSING:
                 continue
-    try:
-        rows.extend(read_unix_sockets(root))
-    except _MISSING:
-        pass
     return rows
 
 

@@ -9,7 +9,7 @@ smallest first, into one series whose ``port`` (and ``program``) is ``other``.
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ..model import InetSocket, OwnerMap, Protocol, UnixSocket, program_name
 from ..model_tables import Interface, StatSection
@@ -46,17 +46,23 @@ class Family(NamedTuple):
 
 class Scope(NamedTuple):
     """Where the rows of one listing come from: the namespace's label and container (empty
-    without --all-netns), and the owners when -p asked for a ``program`` label."""
+    without --all-netns), the owners when -p asked for a ``program`` label, and how many UNIX
+    sockets there are (counted, not parsed: they only count)."""
 
     netns: str = ""
     container: str = ""
     owners: OwnerMap | None = None
+    unix: int = 0
 
 
-def _table(row: InetSocket | UnixSocket) -> str:
-    if isinstance(row, UnixSocket):
+def _table_name(protocol: Any, family: Any) -> str:
+    if protocol == "unix":
         return "unix"
-    return row.protocol.value + ("6" if row.family == 10 else "")
+    return str(protocol.value) + ("6" if family == 10 else "")
+
+
+def _state_name(state: int) -> str:
+    return TCP_STATE_NAMES.get(state, str(state))
 
 
 def _program(row: InetSocket, owners: OwnerMap | None) -> str:
@@ -86,54 +92,76 @@ def socket_families(
     """
     scope_labels = ("netns", "container") if namespaces else ()
     extra = ("program",) if programs else ()
-    states: Counter[tuple[str, ...]] = Counter()
-    tables: Counter[tuple[str, ...]] = Counter()
+    # Counted under plain values (enums, ints) and named once at the end: a scrape of 200k
+    # rows spends its time in this loop.
+    states: Counter[tuple[Any, ...]] = Counter()
+    tables: Counter[tuple[Any, ...]] = Counter()
     queue: dict[tuple[str, ...], float] = {}
     backlog: dict[tuple[str, ...], float] = {}
-    connections: Counter[tuple[str, ...]] = Counter()
+    connections: Counter[tuple[Any, ...]] = Counter()
+    tcp, raw = Protocol.TCP, Protocol.RAW
     for scope, rows in listings:
         where = (scope.netns, scope.container) if namespaces else ()
-        rows = list(rows)
-        listening = {
-            (r.protocol, r.local_port)
-            for r in rows
-            if isinstance(r, InetSocket) and r.server and r.protocol is not Protocol.RAW
-        }
+        owners = scope.owners
+        if scope.unix:
+            tables[(*where, "unix", 0)] += scope.unix
+        inet: list[InetSocket] = []
         for row in rows:
-            tables[(*where, _table(row))] += 1
-            if not isinstance(row, InetSocket) or row.protocol is Protocol.RAW:
+            if isinstance(row, InetSocket):
+                inet.append(row)
+            else:
+                tables[(*where, "unix", 0)] += 1
+        listening = {(r.protocol, r.local_port) for r in inet if r.protocol is not raw and r.server}
+        for row in inet:
+            protocol = row.protocol
+            tables[(*where, protocol, row.family)] += 1
+            if protocol is raw:
                 continue
-            who = (_program(row, scope.owners),) if programs else ()
-            protocol = row.protocol.value
-            if row.protocol is Protocol.TCP:
-                states[(*where, TCP_STATE_NAMES.get(row.state, str(row.state)))] += 1
-                if row.state == 10:
-                    key = (*where, protocol, str(row.local_address), str(row.local_port), *who)
+            who = (_program(row, owners),) if programs else ()
+            state = row.state
+            if protocol is tcp:
+                states[(*where, state)] += 1
+                if state == 10:
+                    key = (*where, "tcp", str(row.local_address), str(row.local_port), *who)
                     queue[key] = queue.get(key, 0) + row.rx_queue
                     if row.tx_queue:  # a backlog, read through sock_diag (/proc has none)
                         backlog[key] = backlog.get(key, 0) + row.tx_queue
                     continue
             elif row.server:
                 continue
-            inbound = (row.protocol, row.local_port) in listening
-            port = row.local_port if inbound else row.remote_port
-            state = TCP_STATE_NAMES.get(row.state, str(row.state))
-            direction = "inbound" if inbound else "outbound"
-            connections[(*where, protocol, str(port), direction, state, *who)] += 1
+            local = row.local_port
+            if (protocol, local) in listening:
+                connections[(*where, protocol, local, True, state, *who)] += 1
+            else:
+                connections[(*where, protocol, row.remote_port, False, state, *who)] += 1
+    base = len(scope_labels)
+    states_named: dict[tuple[str, ...], float] = {
+        (*k[:base], _state_name(k[base])): v for k, v in states.items()
+    }
+    tables_named: dict[tuple[str, ...], float] = {
+        (*k[:base], _table_name(k[base], k[base + 1])): v for k, v in tables.items()
+    }
+    connections_named: dict[tuple[str, ...], float] = {}
+    for k, v in connections.items():
+        protocol, port, inbound, state = k[base : base + 4]
+        direction = "inbound" if inbound else "outbound"
+        named = (*k[:base], protocol.value, str(port), direction, _state_name(state))
+        named = (*named, *k[base + 4 :])
+        connections_named[named] = connections_named.get(named, 0) + v
     base = len(scope_labels)
     listener_program = base + 3 if programs else None
     folded_queue, lost_queue = fold(queue, max_series, base + 2, listener_program)
     folded_backlog, _ = fold(backlog, max_series, base + 2, listener_program)
     folded_connections, lost_connections = fold(
-        dict(connections), max_series, base + 1, base + 4 if programs else None
+        connections_named, max_series, base + 1, base + 4 if programs else None
     )
     dropped = lost_queue + lost_connections
     listener_labels = (*scope_labels, "protocol", "address", "port", *extra)
     families = [
         Family("pnetstat_tcp_connections", "TCP sockets by state (node_exporter's names).",
-               "gauge", (*scope_labels, "state"), _samples(states)),
+               "gauge", (*scope_labels, "state"), _samples(states_named)),
         Family("pnetstat_sockets", "Sockets by table (tcp, tcp6, udp, ..., unix).", "gauge",
-               (*scope_labels, "protocol"), _samples(tables)),
+               (*scope_labels, "protocol"), _samples(tables_named)),
         Family("pnetstat_listen_queue_length",
                "Connections waiting for accept() on a TCP listener.", "gauge",
                listener_labels, _samples(folded_queue)),
