@@ -114,6 +114,8 @@ def _drain(command: Command, stdout: TextIO, stderr: TextIO) -> int:
             return int(stop.value or 0)
         if stream == 1:
             stdout.write(text)
+        elif stream == 0:  # the command finished a pass the reader should see now
+            stdout.flush()
         else:
             stderr.write(text)
             stderr.flush()

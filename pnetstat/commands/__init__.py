@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Command", "Context", "no_support"]
 
-# What a command yields: (1, line) for stdout, (2, line) for stderr; it returns the status.
+# What a command yields: (1, line) for stdout, (2, line) for stderr, (0, "") when what it
+# wrote should reach the reader now (the end of a --watch pass); it returns the status.
 Command = Generator[tuple[int, str], None, int]
 
 

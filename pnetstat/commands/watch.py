@@ -133,6 +133,7 @@ def watch(
     status = yield from run(context, first)
     for line in first.close():
         yield 1, line
+    yield 0, ""
     if status:
         return status
     before, noted = first.seen, set()
@@ -151,6 +152,7 @@ def watch(
         if not lines:
             yield 1, time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now)) + "\n"
         yield from _events(before, capture.seen, lines, now)
+        yield 0, ""
         before = capture.seen
 
 
