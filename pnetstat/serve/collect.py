@@ -91,9 +91,8 @@ def _rows(root: ProcFS, source: str) -> list[InetSocket | UnixSocket]:
     sock_diag answers), UDP, UDP-Lite, RAW; a table the kernel does not offer is passed over."""
     from ..sources.sockets import read_inet
 
-    rows: list[InetSocket | UnixSocket] = []
+    rows: list[InetSocket | UnixSocket] = list(_tcp(root, source))
     for family in (Family.INET, Family.INET6):
-        rows.extend(_tcp(root, source, family))
         for protocol in (Protocol.UDP, Protocol.UDPLITE, Protocol.RAW):
             try:
                 rows.extend(read_inet(root, source, protocol, family, ignore_errors))
@@ -106,21 +105,27 @@ def _rows(root: ProcFS, source: str) -> list[InetSocket | UnixSocket]:
 _MISSING = (Unsupported, ProcReadError)
 
 
-def _tcp(root: ProcFS, source: str, family: Family) -> list[InetSocket]:
+def _tcp(root: ProcFS, source: str) -> list[InetSocket]:
+    """TCP of both families: one sock_diag dump (one walk of the kernel's TCP hash, as ``ss
+    -t`` asks) that also gives listeners' backlog, else /proc."""
     if source != "proc":
-        from ..sources.sockdiag import read_inet_sockets_diag
+        from ..sources.sockdiag import read_tcp_sockets_diag_both
 
         try:
-            return list(read_inet_sockets_diag(Protocol.TCP, family, backlog=True))
+            inet, inet6 = read_tcp_sockets_diag_both(backlog=True)
+            return [*inet, *inet6]
         except NetlinkError:
             if source == "netlink":
                 raise
     from ..sources.proc_inet import read_inet_sockets
 
-    try:
-        return list(read_inet_sockets(root, Protocol.TCP, family))
-    except _MISSING:
-        return []
+    rows: list[InetSocket] = []
+    for family in (Family.INET, Family.INET6):
+        try:
+            rows.extend(read_inet_sockets(root, Protocol.TCP, family))
+        except _MISSING:
+            continue
+    return rows
 
 
 def _statistics(root: ProcFS) -> list[MetricFamily]:

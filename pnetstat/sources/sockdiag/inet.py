@@ -276,7 +276,11 @@ def read_inet_sockets_diag(
 
 
 def read_tcp_sockets_diag_both(
-    *, states: int = _ALL_STATES, on_error: ErrorHandler = ignore_errors, bytecode: bytes = b""
+    *,
+    states: int = _ALL_STATES,
+    on_error: ErrorHandler = ignore_errors,
+    bytecode: bytes = b"",
+    backlog: bool = False,
 ) -> tuple[Iterator[InetSocket], Iterator[InetSocket]]:
     """The rows of /proc/net/tcp and of /proc/net/tcp6, from one dump of the TCP table.
 
@@ -286,6 +290,8 @@ def read_tcp_sockets_diag_both(
     ``NetlinkError`` at call time as ``read_inet_sockets_diag`` does.
     """
     dump = TcpDump(states=states, on_error=on_error, bytecode=bytecode)
+    if backlog:
+        dump.keep_backlog()
     inet = _parse(dump.datagrams, dump.decoder)
 
     def inet6() -> Iterator[InetSocket]:
@@ -331,6 +337,12 @@ class TcpDump:
             inet6: _InetDecoder(tcp, inet6, on_error, answer=kind),
         }
         self.datagrams = _refusal_raised(dump_tcp(states, ahead=ahead, bytecode=bytecode))
+
+    def keep_backlog(self) -> "TcpDump":
+        """Listeners' ``tx_queue`` is their backlog from here on (see ``parse_inet_diag``)."""
+        for decoder in (*self.decoders.values(), *self._alone.values()):
+            decoder.backlog = True
+        return self
 
     @property
     def decoder(self) -> "_InetDecoder":
