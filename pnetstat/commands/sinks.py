@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ..errors import Unsupported
 from ..model import InetSocket, OwnerMap, UnixSocket
@@ -131,4 +131,24 @@ class JsonSink:
                 yield self._emit(self.json.unix_record(sock, owners))
 
 
-Sink = TextSink | JsonSink
+class Sink(Protocol):
+    """What a listing writes its sections through: TextSink, JsonSink, or --watch's capture."""
+
+    def open(self) -> Iterator[str]: ...
+    def close(self) -> Iterator[str]: ...
+    def inet_header(self, options: Options) -> Iterator[str]: ...
+    def unix_header(self, options: Options) -> Iterator[str]: ...
+    def inet_rows(
+        self,
+        rows: Iterable[InetSocket],
+        options: Options,
+        resolver: Resolver,
+        owners: OwnerMap | None,
+    ) -> Iterator[str]: ...
+    def unix_rows(
+        self,
+        rows: Iterable[UnixSocket],
+        options: Options,
+        resolver: Resolver,
+        owners: OwnerMap | None,
+    ) -> Iterator[str]: ...

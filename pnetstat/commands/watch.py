@@ -110,44 +110,48 @@ def changes(before: Snapshot, after: Snapshot) -> Iterator[tuple[str, str, str]]
             yield "state", old[1], text
 
 
-Pass = Callable[[Options, Context, "Sink"], Command]
-
-
 def watch(
     options: Options,
     context: Context,
-    listing: Callable[[Context, _Capture], Command] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.time,
 ) -> Command:
     """The first listing, then the changes every ``options.watch`` seconds, until stopped
-    (Ctrl-C, a closed pipe). ``listing`` runs one pass into a capture (default: this
-    namespace's socket listing; --all-netns passes one that visits every namespace)."""
+    (Ctrl-C, a closed pipe). A note on stderr (``-p`` as a user) is given once."""
     assert options.watch is not None
     lines = options.json_lines
     inner: Sink = JsonSink(True, context.namespace) if lines else TextSink()
-    run = listing or (lambda ctx, capture: list_into(options, ctx, capture))  # type: ignore[arg-type]
     first = _Capture(inner, True)
+    noted: set[str] = set()
     for line in first.open():
         yield 1, line
-    status = yield from run(context, first)
+    listing = list_into(options, context, first)
+    while True:
+        try:
+            stream, text = next(listing)
+        except StopIteration as stop:
+            status = int(stop.value or 0)
+            break
+        if stream == 2:
+            noted.add(text)
+        yield stream, text
     for line in first.close():
         yield 1, line
     yield 0, ""
     if status:
         return status
-    before, noted = first.seen, set()
+    before = first.seen
     while True:
         sleep(options.watch)
         capture = _Capture(inner, False)
-        messages: list[tuple[int, str]] = []
-        pass_status = yield from _quietly(run(context, capture), messages)
-        for stream, text in messages:  # a note seen once (-p as a user) is not repeated
+        messages: list[str] = []
+        status = _collect(list_into(options, context, capture), messages)
+        for text in messages:
             if text not in noted:
                 noted.add(text)
-                yield stream, text
-        if pass_status:
-            return pass_status
+                yield 2, text
+        if status:
+            return status
         now = clock()
         if not lines:
             yield 1, time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now)) + "\n"
@@ -156,16 +160,16 @@ def watch(
         before = capture.seen
 
 
-def _quietly(command: Command, messages: list[tuple[int, str]]) -> Command:
-    """Run a collecting pass: its stderr lines are gathered for the caller; it prints none."""
+def _collect(command: Command, messages: list[str]) -> int:
+    """Run a collecting pass to its end: what it says on stderr goes to ``messages`` (its
+    rows went to the capture); its status."""
     while True:
         try:
             stream, text = next(command)
         except StopIteration as stop:
             return int(stop.value or 0)
         if stream == 2:
-            messages.append((stream, text))
-        yield from ()
+            messages.append(text)
 
 
 def _events(before: Snapshot, after: Snapshot, lines: bool, now: float) -> Command:
