@@ -461,9 +461,8 @@ def _parse(args: Sequence[str], prog: str) -> Options:
     if seconds.get("kill") and not words and seconds.get("filter_file") is None:
         message = f"{prog}: --kill needs a filter (without one it would close every socket)\n"
         raise _Abort(Exit(3, message))
-    if seconds.get("watch") and (flags.get("json") or seconds.get("all_netns")):
-        message = f"{prog}: --watch takes --json-lines (not --json) and --netns (not --all-netns)\n"
-        raise _Abort(Exit(3, message))
+    if seconds.get("watch") and flags.get("json"):
+        raise _Abort(Exit(3, f"{prog}: --watch takes --json-lines, not --json\n"))
     if seconds.get("watch") and (modes or flags.get("continuous")):
         message = f"{prog}: --watch goes with socket listings, and not with -c (it repeats)\n"
         raise _Abort(Exit(3, message))

@@ -144,10 +144,30 @@ def test_watch_option_errors() -> None:
     for flags, message in (
         (["--watch=0"], b"--watch wants a number of seconds"),
         (["--watch", "-c"], b"not with -c"),
-        (["--watch", "--json"], b"--watch takes --json-lines"),
+        (["--watch", "--json"], b"--watch takes --json-lines, not --json"),
         (["--watch", "-r"], b"--watch goes with socket listings"),
     ):
         done = subprocess.run(
             pnetstat_cmd(flags), capture_output=True, env=pinned_env(), timeout=30
         )
         assert done.returncode == 3 and done.stdout == b"" and message in done.stderr, flags
+
+
+def test_watch_every_namespace(connection: tuple[NetNS, subprocess.Popen[bytes]]) -> None:
+    """With --all-netns a change's row is led by its namespace's label (other namespaces of
+    the host may change meanwhile: only this one's lines are looked at)."""
+    ns, holder = connection
+    watch = Watch(ns, ["-tan", "--all-netns"])
+    mine = f"{ns.name}: "
+    try:
+        first = watch.until(1, ("20",))
+        assert f"netns: {ns.name}\n" in first
+        server_port, client_port = map(int, _tell(holder, "open").split())
+        opened = watch.until(3, (f"+ {mine}",))
+        _tell(holder, "close")
+        closed = watch.until(3, (f"- {mine}",))
+    finally:
+        watch.stop()
+    ours = [line for line in opened + closed if line.startswith((f"+ {mine}", f"- {mine}"))]
+    assert len(ours) == 6
+    assert all(f":{server_port} " in line or f":{client_port} " in line for line in ours)

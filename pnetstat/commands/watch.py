@@ -8,7 +8,8 @@ queues or timers moved is not a change. With ``--json-lines`` every change is on
 
 A socket is known by its protocol and addresses (a UNIX socket by its inode and path), so the
 comparison needs no help from the kernel and works on both sources, with filters, ``-p`` and
-namespaces (with ``--all-netns`` the namespace is part of the key, and its label leads the row).
+namespaces (with ``--all-netns`` the namespace is part of the key: its label leads a change's
+row, and a JSON record names it in ``netns``).
 """
 
 import json
@@ -40,8 +41,10 @@ class _Capture:
     """A sink that renders each row on its own through ``inner``, keeps it under its key,
     and passes the text on only while ``show`` is set (the first, full listing)."""
 
-    def __init__(self, inner: Sink, show: bool, tag: object = None) -> None:
-        self.inner, self.show, self.tag = inner, show, tag
+    def __init__(self, inner: Sink, show: bool) -> None:
+        self.inner, self.show = inner, show
+        self.tag: str | None = None  # the namespace being listed (--all-netns)
+        self.label_rows = False  # its label leads the rows kept for the change lines
         self.seen: Snapshot = {}
 
     def open(self) -> Iterator[str]:
@@ -84,7 +87,8 @@ class _Capture:
         key = (self.tag, *_key(row))
         while key in self.seen:  # two rows alike (a queued UNIX connection): both kept
             key = (*key, len(self.seen))
-        self.seen[key] = (row.state, text)
+        kept = f"{self.tag}: {text}" if self.label_rows and self.tag is not None else text
+        self.seen[key] = (row.state, kept)
         if self.show:
             yield text
 
@@ -121,11 +125,26 @@ def watch(
     assert options.watch is not None
     lines = options.json_lines
     inner: Sink = JsonSink(True, context.namespace) if lines else TextSink()
+
+    def one_pass(capture: _Capture) -> Command:
+        if not options.all_netns:
+            return list_into(options, context, capture)
+        from .namespaces import in_namespaces
+
+        def section(opts: Options, inside: Context, _first: bool) -> Command:
+            capture.tag = inside.namespace.label if inside.namespace is not None else None
+            capture.label_rows = not lines
+            if lines:  # each namespace's records carry its netns field
+                capture.inner = JsonSink(True, inside.namespace)
+            return list_into(opts, inside, capture)
+
+        return in_namespaces(options, context, True, section)
+
     first = _Capture(inner, True)
     noted: set[str] = set()
     for line in first.open():
         yield 1, line
-    listing = list_into(options, context, first)
+    listing = one_pass(first)
     while True:
         try:
             stream, text = next(listing)
@@ -145,7 +164,7 @@ def watch(
         sleep(options.watch)
         capture = _Capture(inner, False)
         messages: list[str] = []
-        status = _collect(list_into(options, context, capture), messages)
+        status = _collect(one_pass(capture), messages)
         for text in messages:
             if text not in noted:
                 noted.add(text)
