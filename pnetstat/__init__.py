@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from .api import groups, interfaces, namespaces, routes, sockets, statistics
+    from .api import groups, interfaces, namespaces, routes, sockets, statistics, tcp_info
     from .errors import (
         Error,
         NamespaceError,
@@ -55,6 +55,7 @@ _WHERE = {
     "routes": "api",
     "sockets": "api",
     "statistics": "api",
+    "tcp_info": "api",
     "Container": "model_tables",
     "GroupMembership": "model_tables",
     "Inet6Address": "model_tables",
@@ -115,6 +116,7 @@ __all__ = [
     "routes",
     "sockets",
     "statistics",
+    "tcp_info",
 ]
 
 

@@ -31,7 +31,9 @@ One job per module; this package re-exports their public names:
   dump's datagrams, walking an answer's messages), shared by the two decoders;
 * ``inet``: inet_diag requests and their decoding into /proc/net/{tcp,udp,udplite,raw}[6] rows;
 * ``unix``: the unix_diag request and its decoding into /proc/net/unix rows;
-* ``destroy``: SOCK_DESTROY, closing one Internet socket (``--kill``).
+* ``destroy``: SOCK_DESTROY, closing one Internet socket (``--kill``);
+* ``tcpinfo``: TCP_INFO (INET_DIAG_INFO) for every TCP socket of one dump
+  (``pnetstat.tcp_info()``), imported when asked for.
 """
 
 from .destroy import destroy_inet

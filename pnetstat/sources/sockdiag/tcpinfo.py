@@ -1,0 +1,154 @@
+"""TCP_INFO over sock_diag: the kernel's per-connection counters (bytes acked and received,
+RTT, retransmits, delivery rate...) for every TCP socket of one dump, as ``ss -ti`` reads them.
+
+The dump is the one ``TcpDump`` makes (both families, one walk of the TCP hash) with the
+INET_DIAG_INFO extension asked for; each socket's message then carries ``struct tcp_info``
+(include/uapi/linux/tcp.h) as an attribute. The struct has grown with kernel versions: a field
+the running kernel does not send is None.
+"""
+
+import struct
+from collections.abc import Iterable, Iterator
+from ipaddress import IPv4Address, IPv6Address
+from typing import NamedTuple
+
+from ...errors import ParseError
+from ...model import Family, IPAddress
+from ..procfs import ErrorHandler, ignore_errors
+from .inet import INET_DIAG_MSG, INET_DIAG_REQ
+from .netlink import (
+    _ALL_STATES,
+    NLATTR,
+    NLMSGHDR,
+    TCPDIAG_GETSOCK,
+    Datagram,
+    _control,
+    _dump,
+    _layout,
+    _message,
+)
+
+__all__ = ["TCP_INFO", "TcpInfo", "read_tcp_info"]
+
+INET_DIAG_INFO = 2  # the attribute, and bit 1 << (2 - 1) of idiag_ext that asks for it
+# struct tcp_info, in the kernel's order and names (the two bit-field bytes as whole bytes).
+TCP_INFO = _layout(
+    "tcp_info",
+    "tcpi_state B", "tcpi_ca_state B", "tcpi_retransmits B", "tcpi_probes B",
+    "tcpi_backoff B", "tcpi_options B", "tcpi_wscale B", "tcpi_app_limited B",
+    "tcpi_rto I", "tcpi_ato I", "tcpi_snd_mss I", "tcpi_rcv_mss I", "tcpi_unacked I",
+    "tcpi_sacked I", "tcpi_lost I", "tcpi_retrans I", "tcpi_fackets I",
+    "tcpi_last_data_sent I", "tcpi_last_ack_sent I", "tcpi_last_data_recv I",
+    "tcpi_last_ack_recv I", "tcpi_pmtu I", "tcpi_rcv_ssthresh I", "tcpi_rtt I",
+    "tcpi_rttvar I", "tcpi_snd_ssthresh I", "tcpi_snd_cwnd I", "tcpi_advmss I",
+    "tcpi_reordering I", "tcpi_rcv_rtt I", "tcpi_rcv_space I", "tcpi_total_retrans I",
+    "tcpi_pacing_rate Q", "tcpi_max_pacing_rate Q", "tcpi_bytes_acked Q",
+    "tcpi_bytes_received Q", "tcpi_segs_out I", "tcpi_segs_in I", "tcpi_notsent_bytes I",
+    "tcpi_min_rtt I", "tcpi_data_segs_in I", "tcpi_data_segs_out I", "tcpi_delivery_rate Q",
+    "tcpi_busy_time Q", "tcpi_rwnd_limited Q", "tcpi_sndbuf_limited Q", "tcpi_delivered I",
+    "tcpi_delivered_ce I", "tcpi_bytes_sent Q", "tcpi_bytes_retrans Q", "tcpi_dsack_dups I",
+    "tcpi_reord_seen I", "tcpi_rcv_ooopack I", "tcpi_snd_wnd I",
+)  # fmt: skip
+# Each field's offset and struct, so a shorter struct (an older kernel) yields what it has.
+_FIELDS = []
+_at = 0
+for _name, _code in zip(TCP_INFO.fields, TCP_INFO.codes, strict=True):
+    _size = struct.calcsize("=" + _code)
+    _at += -_at % _size  # natural alignment, as the C struct has it
+    _FIELDS.append((_name.removeprefix("tcpi_"), _at, struct.Struct("=" + _code)))
+    _at += _size
+_MESSAGE = struct.Struct("=" + "".join(INET_DIAG_MSG.codes))
+_HEADER = NLMSGHDR.struct
+
+
+class TcpInfo(NamedTuple):
+    """One TCP socket and what TCP_INFO says of it: ``info`` maps the field names of
+    ``struct tcp_info`` without ``tcpi_`` (``bytes_acked``, ``rtt`` in microseconds, ...) to
+    their values, for the fields the running kernel sends."""
+
+    family: Family
+    local_address: IPAddress
+    local_port: int
+    remote_address: IPAddress
+    remote_port: int
+    state: int
+    inode: int
+    info: dict[str, int]
+
+
+def tcp_info_request(states: int = _ALL_STATES) -> bytes:
+    """The dump request for TCP of both families with TCP_INFO asked for."""
+    ext = 1 << (INET_DIAG_INFO - 1)
+    body = INET_DIAG_REQ.struct.pack(0, 0, 0, ext, 0, 0, b"", b"", 0, 0, states & 0x1FFE, 0)
+    return _message(body, TCPDIAG_GETSOCK)
+
+
+def read_tcp_info(*, on_error: ErrorHandler = ignore_errors) -> list[TcpInfo]:
+    """Every TCP socket of the caller's namespace with its TCP_INFO. Raises
+    ``NetlinkError`` if the kernel refuses the dump."""
+    return list(parse_tcp_info(_dump(tcp_info_request()), on_error))
+
+
+def parse_tcp_info(datagrams: Iterable[Datagram], on_error: ErrorHandler) -> Iterator[TcpInfo]:
+    """Decode the answer to ``tcp_info_request`` (sockets of either family, each once)."""
+    seen: set[int] = set()
+    index = 0
+    for datagram in datagrams:
+        offset = 0
+        while offset + _HEADER.size <= len(datagram):
+            length, kind = _HEADER.unpack_from(datagram, offset)[:2]
+            index += 1
+            if length < _HEADER.size or offset + length > len(datagram):
+                on_error(ParseError("netlink:sock_diag", index, bytes(datagram[offset:]).hex()))
+                break
+            if kind != TCPDIAG_GETSOCK:
+                if _control(datagram, offset, length, kind):
+                    return
+            elif length < _HEADER.size + _MESSAGE.size:
+                data = bytes(datagram[offset : offset + length]).hex()
+                on_error(ParseError("netlink:sock_diag", index, data))
+            else:
+                row = _socket(datagram, offset, length, seen)
+                if row is not None:
+                    yield row
+            offset += (length + 3) & ~3
+
+
+def _socket(datagram: Datagram, offset: int, length: int, seen: set[int]) -> TcpInfo | None:
+    start = offset + _HEADER.size
+    fields = dict(zip(INET_DIAG_MSG.fields, _MESSAGE.unpack_from(datagram, start), strict=True))
+    cookie = fields["id.idiag_cookie"]
+    if cookie in seen:  # a resumed dump repeats a socket
+        return None
+    seen.add(cookie)
+    family = Family(fields["idiag_family"])
+    make, size = (IPv6Address, 16) if family == Family.INET6 else (IPv4Address, 4)
+
+    def port(value: int) -> int:  # __be16, unpacked in native order
+        return int.from_bytes(value.to_bytes(2, "little"), "big") if _LITTLE else value
+
+    info: dict[str, int] = {}
+    at, end = start + _MESSAGE.size, offset + length
+    while at + NLATTR.struct.size <= end:
+        size_attr, kind = NLATTR.struct.unpack_from(datagram, at)
+        if size_attr < NLATTR.struct.size:
+            break
+        if kind == INET_DIAG_INFO:
+            payload = bytes(datagram[at + NLATTR.struct.size : at + size_attr])
+            for name, where, shape in _FIELDS:
+                if where + shape.size <= len(payload):
+                    info[name] = shape.unpack_from(payload, where)[0]
+        at += (size_attr + 3) & ~3
+    return TcpInfo(
+        family,
+        make(fields["id.idiag_src"][:size]),
+        port(fields["id.idiag_sport"]),
+        make(fields["id.idiag_dst"][:size]),
+        port(fields["id.idiag_dport"]),
+        fields["idiag_state"],
+        fields["idiag_inode"],
+        info,
+    )
+
+
+_LITTLE = struct.pack("=H", 1) == b"\x01\x00"
