@@ -18,7 +18,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from ..errors import NamespaceError
+from ..errors import NamespaceError, ProcReadError
 from ..model_tables import Container, Namespace
 from .procfs import ProcFS
 
@@ -200,7 +200,7 @@ def _nsfs_mounts(proc: ProcFS) -> Iterator[str]:
     filesystem type follows the `` - `` separator; octal escapes as the kernel writes them)."""
     try:
         lines = list(proc.open_text("self/mountinfo"))
-    except Exception:  # a copied /proc without it: bind mounts are then simply not found
+    except ProcReadError:  # a copied /proc without it: bind mounts are then simply not found
         return
     for line in lines:
         before, _, after = line.partition(" - ")
