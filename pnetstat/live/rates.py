@@ -14,6 +14,7 @@ from ..model import IPAddress, Owner, program_name
 from ..sources.sockdiag.tcpinfo import TcpInfo
 
 __all__ = [
+    "FIELDS",
     "SORT_KEYS",
     "ConnectionRate",
     "ProcessRate",
@@ -27,6 +28,8 @@ __all__ = [
 ]
 
 Key = tuple[int, IPAddress, int, IPAddress, int, int]
+#: The TCP_INFO fields the rates use (``read_tcp_info(fields=FIELDS)`` decodes only these).
+FIELDS = ("bytes_acked", "bytes_received", "rtt", "total_retrans")
 #: The orders ``s`` cycles through: the largest first, ``local`` by the local address.
 SORT_KEYS = ("send", "recv", "rtt", "retrans", "local")
 # States of a full socket with a peer (include/net/tcp_states.h): not LISTEN (10), CLOSE (7),
@@ -84,26 +87,25 @@ def rates(
     >>> rates([], [row(1000, 0)], 2.0)[0].send is None
     True
     """
-    earlier = {connection_key(row): row.info for row in before}
+    # Looked up by inode and ports, the addresses compared on a hit only: ipaddress objects
+    # hash slowly, and this runs over every connection each refresh.
+    earlier = {(row.inode, row.local_port, row.remote_port): row for row in before}
     found = []
     for row in after:
         if row.remote_port == 0 or row.state not in _CONNECTED:
             continue
         info = row.info
-        old = earlier.get(connection_key(row))
+        then = earlier.get((row.inode, row.local_port, row.remote_port))
         send = recv = None
-        if old is not None and seconds > 0:
-            send = _delta(info, old, "bytes_acked") / seconds
-            recv = _delta(info, old, "bytes_received") / seconds
+        if then is not None and seconds > 0 and connection_key(then) == connection_key(row):
+            old = then.info
+            # max(): a counter never goes back for one socket; a reused key starts from 0.
+            send = max(0, info.get("bytes_acked", 0) - old.get("bytes_acked", 0)) / seconds
+            recv = max(0, info.get("bytes_received", 0) - old.get("bytes_received", 0)) / seconds
         rtt = info.get("rtt")
         found.append(ConnectionRate(row, send, recv, None if rtt is None else rtt / 1000,
                                     info.get("total_retrans", 0)))  # fmt: skip
     return found
-
-
-def _delta(now: Mapping[str, int], then: Mapping[str, int], name: str) -> int:
-    # max(): a counter never goes back for one socket; a reused key starts again from 0.
-    return max(0, now.get(name, 0) - then.get(name, 0))
 
 
 def process_rates(

@@ -12,6 +12,7 @@ curses.wrapper restores the terminal however the loop ends (``q``, Ctrl-C, an er
 import curses
 import time
 from collections.abc import Callable
+from functools import partial
 
 from ..errors import Error
 from ..filters.parse import FilterError, parse_filter, split_words
@@ -24,6 +25,7 @@ from ..sources.processes import read_owners
 from ..sources.procfs import ProcFS
 from ..sources.sockdiag.tcpinfo import TcpInfo, read_tcp_info
 from .rates import (
+    FIELDS,
     SORT_KEYS,
     ConnectionRate,
     process_rates,
@@ -60,10 +62,11 @@ def run_top(
     proc: ProcFS,
     chosen: Filter | None = None,
     filter_text: str = "",
-    read: Callable[[], list[TcpInfo]] = read_tcp_info,
+    read: Callable[[], list[TcpInfo]] | None = None,
 ) -> int:
-    """Run the live view on the terminal until ``q``; the exit status (0)."""
-    screen = _Top(interval, proc, read)
+    """Run the live view on the terminal until ``q``; the exit status (0). ``read`` gives
+    the sockets each refresh (default: one TCP_INFO dump of the caller's namespace)."""
+    screen = _Top(interval, proc, read or partial(read_tcp_info, fields=FIELDS))
     if chosen is not None:
         screen.use_filter(chosen, filter_text)
     return curses.wrapper(screen.run)
