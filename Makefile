@@ -46,12 +46,14 @@ dist: $(STAMP)
 	$(BIN)/python -m build --no-isolation --outdir dist .
 
 # tests/test_docs.py runs the zsh completion in zsh (Debian's package, a few MB).
+# tests/test_top.py drives --top on a terminal that tmux emulates (Debian's package).
 # tests/test_exporter.py runs a real Prometheus server (Debian's package; its tests start their
 # own). The package would start and enable its service: a policy-rc.d answering 101 ("action
 # forbidden", see /usr/share/doc/init-system-helpers/README.policy-rc.d.gz) stops the start, and
 # the unit is disabled after, so nothing keeps running and nothing starts at boot.
 sysdeps:
 	command -v zsh >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq zsh; }
+	command -v tmux >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux; }
 	command -v prometheus >/dev/null || { \
 		made=; if [ ! -e /usr/sbin/policy-rc.d ]; then \
 			printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && made=1; fi; \
@@ -64,10 +66,12 @@ sysdeps:
 docs:
 	$(PYTHON) tools/generate_docs.py
 
-# bench/exporter.py is its own part (100k pairs, 100 scrapes): bench/run.py's smoke test stays quick.
+# bench/exporter.py and bench/top.py are parts of their own (100k pairs, 100 scrapes; 5k pairs,
+# one --top refresh's CPU time): bench/run.py's smoke test stays quick.
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/exporter.py
+	$(BIN)/python bench/top.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist pnetstat.egg-info

@@ -59,6 +59,8 @@ pnetstat only:
                      and pid, program, uid, user, inode, netns, container (README)
   --filter-file=FILE read the filter from FILE
   --kill             close the TCP sockets the filter selects (SOCK_DESTROY)
+  --watch[=SEC]      print only what changed, every SEC (default 1)
+  --top[=SEC]        live full-screen view of TCP connections: bytes/s, RTT, processes
   --serve=[ADDR]:PORT  Prometheus metrics over HTTP (pnetstat[exporter]); --textfile=PATH
                      writes them once; --max-series=N bounds each per-port metric (1000)
 Other views:
@@ -150,6 +152,8 @@ def main(
         etc or "/etc", lookup_timeout=parsed.dns_timeout, total_timeout=parsed.dns_deadline
     )
     context = Context(ProcFS(proc or parsed.proc_root or "/proc"), resolver, parsed.source)
+    if parsed.top is not None:
+        return _top(parsed, context, out, err, prog)
     if parsed.filter_words or parsed.filter_file is not None:
         chosen = _filter(parsed, err, prog)
         if chosen is None:
@@ -198,6 +202,42 @@ def _watch(parsed: Options, context: Context) -> Command:
     except NamespaceError as exc:
         yield 2, f"pnetstat: --netns: {exc.path}: {exc.strerror}\n"
         return 1
+
+
+def _top(parsed: Options, context: Context, out: TextIO, err: TextIO, prog: str) -> int:
+    """``--top``: the live view on the terminal that stdout is, in the namespace --netns
+    names (entered for the whole run)."""
+    if not _descriptor(out)[1]:
+        err.write(f"{prog}: --top needs a terminal\n")
+        return 1
+    from .errors import NamespaceError, NetlinkError
+    from .live.top import filter_problem, run_top
+
+    chosen = None
+    text = " ".join(word for item in parsed.filter_words for word in item.split())
+    if parsed.filter_words or parsed.filter_file is not None:
+        # The kernel's own conditions are refused below in --top's words, whatever --source.
+        chosen = _filter(parsed._replace(source="netlink"), err, prog)
+        if chosen is None:
+            return EXIT_BAD_VALUE
+        problem = filter_problem(chosen)
+        if problem:
+            err.write(f"{prog}: filter: {problem}\n")
+            return EXIT_BAD_VALUE
+        text = text or f"--filter-file={parsed.filter_file}"
+    out.flush()
+    try:
+        if parsed.netns is None:
+            return run_top(parsed.top or 1.0, context.proc, chosen, text)
+        from .sources.netns import entered, find_namespace
+
+        with entered(find_namespace(parsed.netns, context.proc)):
+            return run_top(parsed.top or 1.0, context.proc, chosen, text)
+    except NamespaceError as exc:
+        err.write(f"{prog}: --netns: {exc.path}: {exc.strerror}\n")
+    except NetlinkError as exc:
+        err.write(f"{prog}: --top: sock_diag: {exc}\n")
+    return 1
 
 
 def _filter(parsed: Options, err: TextIO, prog: str) -> Filter | None:
@@ -291,6 +331,12 @@ class _QuietOutput(io.RawIOBase):
 
     def writable(self) -> bool:
         return True
+
+    def fileno(self) -> int:
+        # --top asks whether stdout is a terminal (curses draws on it).
+        if self.fd < 0:
+            raise OSError(9, "Bad file descriptor")
+        return self.fd
 
     def write(self, data: ReadableBuffer) -> int:
         view = memoryview(data).cast("B")

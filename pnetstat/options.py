@@ -77,11 +77,11 @@ _OWN_LONG: tuple[tuple[str, bool, str], ...] = (
     ("netns", True, "netns"), ("all-netns", False, "all-netns"),
     ("filter-file", True, "filter-file"), ("kill", False, "kill"),
     ("serve", True, "serve"), ("textfile", True, "textfile"), ("max-series", True, "max-series"),
-    ("watch", False, "watch"),
+    ("watch", False, "watch"), ("top", False, "top"),
 )  # fmt: skip
 # Own long options whose argument is optional (``--watch`` or ``--watch=2``): getopt's
 # optional_argument, which takes a value only after "=".
-_OPTIONAL_ARGUMENT = frozenset({"watch"})
+_OPTIONAL_ARGUMENT = frozenset({"watch", "top"})
 
 # AF-group entries past this index are outside netstat's translation table: "--tcpip" only
 # prints an internal error (observed with net-tools 2.10).
@@ -150,6 +150,9 @@ HELP: dict[str, tuple[str | None, str, str]] = {
                    "into port=\"other\" (default 1000)", "pnetstat only"),
     "watch": (None, "after the first listing, print only what changed every second (or every "
               "SECONDS with --watch=SECONDS): + new sockets, - gone ones", "pnetstat only"),
+    "top": (None, "a full-screen live view of TCP connections (curses): bytes sent and received "
+            "per second, RTT, retransmits, per process; refreshed every second (or every "
+            "SECONDS with --top=SECONDS); keys q p s f", "pnetstat only"),
     "r": (None, "show the kernel routing table", "Other views"),
     "F": (None, "with -r: the routing table from the FIB (the default)", "Other views"),
     "C": (None, "with -r: the routing cache", "Other views"),
@@ -252,6 +255,7 @@ class Options(NamedTuple):
     kill: bool = False
     serve: tuple[str, int] | None = None
     watch: float | None = None
+    top: float | None = None
     textfile: str | None = None
     max_series: int = MAX_SERIES
 
@@ -387,6 +391,11 @@ def _parse(args: Sequence[str], prog: str) -> Options:
             if interval <= 0:
                 raise _Abort(Exit(3, f"{prog}: --watch wants a number of seconds, not {value!r}\n"))
             seconds["watch"] = interval
+        elif key == "top":
+            interval = 1.0 if value is None else _seconds("top", value, prog)
+            if interval <= 0:
+                raise _Abort(Exit(3, f"{prog}: --top wants a number of seconds, not {value!r}\n"))
+            seconds["top"] = interval
         elif key == "serve":
             seconds["serve"] = _listen_address(value or "", prog)
         elif key == "textfile":
@@ -466,6 +475,12 @@ def _parse(args: Sequence[str], prog: str) -> Options:
     if seconds.get("watch") and (modes or flags.get("continuous")):
         message = f"{prog}: --watch goes with socket listings, and not with -c (it repeats)\n"
         raise _Abort(Exit(3, message))
+    if seconds.get("top") and _top_conflict(seconds, flags, modes):
+        message = (
+            f"{prog}: --top is a screen of its own: not with -r, -i, -s, -g, -M, -c, "
+            "--watch, --json, --json-lines, --serve, --textfile, --kill or --all-netns\n"
+        )
+        raise _Abort(Exit(3, message))
     if (seconds.get("serve") or seconds.get("textfile")) and modes:
         raise _Abort(Exit(3, f"{prog}: --serve and --textfile go with socket options only\n"))
     if (words or seconds.get("filter_file") is not None) and modes:
@@ -479,6 +494,16 @@ def _parse(args: Sequence[str], prog: str) -> Options:
         **seconds,
         **flags,
     ))  # fmt: skip
+
+
+def _top_conflict(seconds: dict[str, Any], flags: dict[str, Any], modes: list[Mode]) -> bool:
+    """Whether --top comes with an option that asks for another output than its screen."""
+    other_outputs = ("watch", "serve", "textfile", "kill", "all_netns")
+    return bool(
+        modes
+        or any(flags.get(name) for name in ("groups", "continuous", "json", "json_lines"))
+        or any(seconds.get(name) for name in other_outputs)
+    )
 
 
 def _listen_address(value: str, prog: str) -> tuple[str, int]:
