@@ -273,3 +273,34 @@ def test_bad_filters_on_a_terminal(words: str, message: str) -> None:
         os.close(follower)
         os.close(leader)
     assert done.returncode == 3 and done.stderr.startswith(message)
+
+
+SHORT_LIVED = """
+import socket, sys, time
+listener = socket.socket(); listener.bind(("127.0.0.1", 0)); listener.listen(64)
+print("ready", flush=True)
+end = time.monotonic() + 8
+while time.monotonic() < end:  # connections that open and close within one refresh
+    client = socket.create_connection(listener.getsockname())
+    server, _ = listener.accept()
+    client.sendall(b"z" * 20_000)
+    got = 0
+    while got < 20_000:
+        got += len(server.recv(65536))
+    client.close(); server.recv(1); server.close()
+    time.sleep(0.05)  # pacing the load, not synchronising
+sys.stdin.read()
+"""
+
+
+def test_closed_connections_are_counted(netns: NetNS, request: pytest.FixtureRequest) -> None:
+    """Connections that open and close between two refreshes still count: line 0 says how
+    many closed and what they sent (from the kernel's destroy notices, as root)."""
+    with background_script(netns, SHORT_LIVED):
+        argv = ["ip", "netns", "exec", netns.name, *pnetstat_cmd(["--top=0.5"])]
+        started = Screen(shlex.join(argv))
+        request.addfinalizer(started.kill)
+        lines = started.until(lambda lines: "closed: " in lines[0], "closed connections")
+    count, rates = lines[0].split("closed: ", 1)[1].split()[:2]
+    sent = parse_rate(rates.split("/")[0])
+    assert int(count) >= 1 and sent >= 20_000  # at least one whole connection's bytes

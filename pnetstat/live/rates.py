@@ -18,6 +18,7 @@ __all__ = [
     "SORT_KEYS",
     "ConnectionRate",
     "ProcessRate",
+    "closed_rates",
     "connection_key",
     "format_rate",
     "is_connection",
@@ -106,6 +107,45 @@ def rates(
         found.append(ConnectionRate(row, send, recv, None if rtt is None else rtt / 1000,
                                     info.get("total_retrans", 0)))  # fmt: skip
     return found
+
+
+def closed_rates(
+    before: Iterable[TcpInfo], closed: Iterable[TcpInfo], seconds: float
+) -> list[ConnectionRate]:
+    """What connections that closed since ``before`` sent and received in those ``seconds``:
+    their last TCP_INFO (from the kernel's destroy notice) less their reading in ``before``,
+    or all of it for a connection that opened and closed in between. The notice carries no
+    inode, so a connection is matched by its addresses; the rate keeps the earlier reading's
+    row (and so its inode, for the process view) where there was one.
+
+    >>> from ipaddress import IPv4Address as A
+    >>> from pnetstat.model import Family
+    >>> def row(inode, acked):
+    ...     return TcpInfo(Family.INET, A("127.0.0.1"), 5000, A("127.0.0.1"), 80, 1, inode,
+    ...                    {"bytes_acked": acked, "bytes_received": 0})
+    >>> [one] = closed_rates([row(7, 1000)], [row(0, 3000)], 2.0)
+    >>> one.conn.inode, one.send
+    (7, 1000.0)
+    """
+    if seconds <= 0:
+        return []
+    earlier = {_peers(row): row for row in before if row.remote_port}
+    found = []
+    for row in closed:
+        if not row.remote_port:
+            continue  # a listener
+        then = earlier.get(_peers(row))
+        old = then.info if then is not None else {}
+        send = max(0, row.info.get("bytes_acked", 0) - old.get("bytes_acked", 0)) / seconds
+        recv = max(0, row.info.get("bytes_received", 0) - old.get("bytes_received", 0)) / seconds
+        found.append(
+            ConnectionRate(then or row, send, recv, None, row.info.get("total_retrans", 0))
+        )
+    return found
+
+
+def _peers(row: TcpInfo) -> tuple[object, ...]:
+    return (int(row.family), row.local_address, row.local_port, row.remote_address, row.remote_port)
 
 
 def process_rates(

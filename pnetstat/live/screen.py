@@ -34,6 +34,7 @@ class Frame(NamedTuple):
     containers: Mapping[int, str] = {}
     prompt: str | None = None
     error: str | None = None
+    closed: Sequence[ConnectionRate] = ()  # connections closed since the last refresh
 
 
 def render_frame(frame: Frame, width: int, height: int) -> list[str]:
@@ -50,6 +51,11 @@ def render_frame(frame: Frame, width: int, height: int) -> list[str]:
         return []
     status = (f"pnetstat --top  {frame.clock}  {len(frame.connections)} connections  "
               f"sort: {frame.sort}  filter: {frame.filter_text or '-'}")  # fmt: skip
+    if frame.closed:
+        sent = sum(one.send or 0 for one in frame.closed)
+        received = sum(one.recv or 0 for one in frame.closed)
+        status += (f"  closed: {len(frame.closed)} "
+                   f"{format_rate(sent)}/{format_rate(received)}")  # fmt: skip
     if frame.processes_view:
         titles = _PROCESS_ROW % ("PID/Program", "Conns", "Send/s", "Recv/s", "Container")
         shown = frame.processes[: max(0, height - 3)]

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 
-from ..errors import Error
+from ..errors import Error, NetlinkError
 from ..filters.parse import FilterError, parse_filter, split_words
 from ..filters.predicate import Context as Facts
 from ..filters.predicate import fields, kernel_only, row_selector
@@ -23,11 +23,12 @@ from ..model import InetSocket, OwnerMap, Protocol
 from ..sources.containers import read_container
 from ..sources.processes import read_owners
 from ..sources.procfs import ProcFS
-from ..sources.sockdiag.tcpinfo import TcpInfo, read_tcp_info
+from ..sources.sockdiag.tcpinfo import ClosedSockets, TcpInfo, read_tcp_info
 from .rates import (
     FIELDS,
     SORT_KEYS,
     ConnectionRate,
+    closed_rates,
     process_rates,
     rates,
     sort_connections,
@@ -88,7 +89,13 @@ class _Top:
         self.all_connections: list[ConnectionRate] = []
         self.connections: list[ConnectionRate] = []
         self.owners: OwnerMap | None = None
+        self.earlier_owners: OwnerMap | None = None
         self.containers: dict[int, str] = {}
+        self.closed: list[ConnectionRate] = []
+        try:  # destroy notices need CAP_NET_ADMIN: without it closed connections go uncounted
+            self.closing: ClosedSockets | None = ClosedSockets(fields=FIELDS)
+        except NetlinkError:
+            self.closing = None
 
     def use_filter(self, chosen: Filter, text: str) -> None:
         self.filter, self.filter_text = chosen, text
@@ -116,11 +123,17 @@ class _Top:
                     return 0
 
     def refresh(self) -> None:
-        """Read, compute the rates since the last refresh, keep what the filter passes."""
+        """Read, compute the rates since the last refresh (closed connections' included,
+        from the kernel's destroy notices where it sends them), keep what the filter passes."""
         rows = self.read()
         now = time.monotonic()
-        self.all_connections = rates(self.previous, rows, now - self.previous_at)
+        seconds = now - self.previous_at
+        self.all_connections = rates(self.previous, rows, seconds)
+        closed = self.closing.drain() if self.closing is not None else []
+        self.closed = closed_rates(self.previous, closed, seconds) if self.previous_at else []
         self.previous, self.previous_at = rows, now
+        # The closed sockets' owners are gone from /proc: the last refresh's map names them.
+        self.earlier_owners = self.owners
         self.owners = read_owners(self.proc) if self.processes_view else None
         self._narrow()
 
@@ -141,9 +154,13 @@ class _Top:
         frame = Frame(
             time.strftime("%H:%M:%S"), self.processes_view, key, self.filter_text,
             sort_connections(self.connections, key), prompt=self.prompt, error=self.error,
+            closed=self.closed,
         )  # fmt: skip
         if self.processes_view and self.owners is not None:
-            processes = sort_processes(process_rates(self.connections, self.owners.owners), key)
+            owners = dict(self.earlier_owners.owners) if self.earlier_owners else {}
+            owners.update(self.owners.owners)
+            every = [*self.connections, *self.closed]
+            processes = sort_processes(process_rates(every, owners), key)
             for one in processes:
                 if one.pid not in self.containers:
                     self.containers[one.pid] = self._container(one.pid)

@@ -20,6 +20,7 @@ from .netlink import (
     _ALL_STATES,
     NLATTR,
     NLMSGHDR,
+    SOCK_DIAG_BY_FAMILY,
     TCPDIAG_GETSOCK,
     Datagram,
     _control,
@@ -28,7 +29,7 @@ from .netlink import (
     _message,
 )
 
-__all__ = ["TCP_INFO", "TcpInfo", "read_tcp_info"]
+__all__ = ["TCP_INFO", "ClosedSockets", "TcpInfo", "read_tcp_info"]
 
 INET_DIAG_INFO = 2  # the attribute, and bit 1 << (2 - 1) of idiag_ext that asks for it
 # struct tcp_info, in the kernel's order and names (the two bit-field bytes as whole bytes).
@@ -106,7 +107,7 @@ def parse_tcp_info(
             if length < _HEADER.size or offset + length > len(datagram):
                 on_error(ParseError("netlink:sock_diag", index, bytes(datagram[offset:]).hex()))
                 break
-            if kind != TCPDIAG_GETSOCK:
+            if kind not in (TCPDIAG_GETSOCK, SOCK_DIAG_BY_FAMILY):  # a dump's, a broadcast's
                 if _control(datagram, offset, length, kind):
                     return
             elif length < _HEADER.size + _MESSAGE.size:
@@ -181,3 +182,47 @@ class _Decoder:
             self.address(message[_DST][:size]), dport, message[_STATE],
             message[_INODE], info,
         )  # fmt: skip
+
+
+class ClosedSockets:
+    """TCP sockets as the kernel destroys them, with their last TCP_INFO: a subscription to
+    sock_diag's destroy groups (SKNLGRP_INET_TCP_DESTROY and SKNLGRP_INET6_TCP_DESTROY, what
+    ``ss -E`` listens to), drained without waiting. Joining needs CAP_NET_ADMIN: otherwise
+    the constructor raises ``NetlinkError`` and a caller goes without."""
+
+    # enum sknetlink_groups (include/uapi/linux/sock_diag.h): 1 TCP, 3 TCP6 as bits of a mask.
+    GROUPS = (1 << (1 - 1)) | (1 << (3 - 1))
+
+    def __init__(self, fields: Collection[str] | None = None) -> None:
+        import _socket
+
+        from .netlink import NETLINK_SOCK_DIAG, _netlink_error
+
+        self.fields = fields
+        try:
+            self.channel = _socket.socket(
+                _socket.AF_NETLINK, _socket.SOCK_DGRAM | _socket.SOCK_CLOEXEC, NETLINK_SOCK_DIAG
+            )
+        except OSError as exc:
+            raise _netlink_error(exc) from None
+        try:
+            self.channel.bind((0, self.GROUPS))
+            self.channel.setblocking(False)
+        except OSError as exc:
+            self.channel.close()
+            raise _netlink_error(exc) from None
+
+    def drain(self) -> list[TcpInfo]:
+        """The sockets destroyed since the last call (none waited for)."""
+        datagrams = []
+        while True:
+            try:
+                datagrams.append(self.channel.recv(1 << 16))
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:  # ENOBUFS: more closed than the buffer held; those are lost
+                continue
+        return list(parse_tcp_info(datagrams, ignore_errors, self.fields))
+
+    def close(self) -> None:
+        self.channel.close()
