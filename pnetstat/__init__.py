@@ -16,7 +16,17 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from .api import groups, interfaces, namespaces, routes, sockets, statistics, tcp_info
+    from .api import (
+        SocketChange,
+        changes,
+        groups,
+        interfaces,
+        namespaces,
+        routes,
+        sockets,
+        statistics,
+        tcp_info,
+    )
     from .errors import (
         Error,
         NamespaceError,
@@ -49,6 +59,8 @@ if TYPE_CHECKING:
 
 # Public name -> module that defines it.
 _WHERE = {
+    "SocketChange": "api",
+    "changes": "api",
     "groups": "api",
     "interfaces": "api",
     "namespaces": "api",
@@ -102,6 +114,7 @@ __all__ = [
     "Protocol",
     "Route4",
     "Route6",
+    "SocketChange",
     "StatSection",
     "TcpState",
     "UnixSocket",
@@ -110,6 +123,7 @@ __all__ = [
     "Unsupported",
     "UsageError",
     "__version__",
+    "changes",
     "groups",
     "interfaces",
     "namespaces",

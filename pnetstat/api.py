@@ -6,12 +6,13 @@ These are what ``import pnetstat`` offers; the CLI uses the same sources underne
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import Unsupported
-from .model import Family, InetSocket, Protocol, TcpState, UnixSocket
+from .model import Family, InetSocket, Protocol, TcpState, UnixSocket, socket_key
 from .model_tables import GroupMembership, Interface, Namespace, Route4, Route6, StatSection
 from .sources.igmp import read_igmp, read_igmp6
 from .sources.netdev import read_interfaces
@@ -23,7 +24,60 @@ from .sources.sockets import SOURCES, inet_tables, read_unix
 if TYPE_CHECKING:
     from .sources.sockdiag.tcpinfo import TcpInfo
 
-__all__ = ["groups", "interfaces", "namespaces", "routes", "sockets", "statistics", "tcp_info"]
+__all__ = [
+    "SocketChange",
+    "changes",
+    "groups",
+    "interfaces",
+    "namespaces",
+    "routes",
+    "sockets",
+    "statistics",
+    "tcp_info",
+]
+
+
+class SocketChange(NamedTuple):
+    """One change between two readings: ``event`` is ``open`` (``after`` is the new socket),
+    ``close`` (``before`` is the one gone) or ``state`` (both: its state moved)."""
+
+    event: str
+    before: InetSocket | UnixSocket | None
+    after: InetSocket | UnixSocket | None
+
+
+def changes(
+    kinds: Iterable[str] = ("tcp", "udp", "udplite", "raw", "unix"),
+    *,
+    interval: float = 1.0,
+    proc: str | os.PathLike[str] = "/proc",
+    source: str = "auto",
+    netns: NetnsSpec = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[list[SocketChange]]:
+    """Every ``interval`` seconds, the changes since the last reading of ``sockets(kinds)``
+    (the first reading is the baseline): what ``--watch`` prints, as records. An endless
+    generator: stop iterating to stop.
+
+    >>> first = next(changes(["tcp"], interval=0.0))
+    >>> all(c.event in ("open", "close", "state") for c in first)
+    True
+    """
+    wanted = list(kinds)
+    before = {socket_key(r): r for r in sockets(wanted, proc=proc, source=source, netns=netns)}
+    while True:
+        sleep(interval)
+        now = {socket_key(r): r for r in sockets(wanted, proc=proc, source=source, netns=netns)}
+        found = [SocketChange("close", row, None) for key, row in before.items() if key not in now]
+        for key, row in now.items():
+            old = before.get(key)
+            if old is None:
+                found.append(SocketChange("open", None, row))
+            elif old.state != row.state:
+                found.append(SocketChange("state", old, row))
+        before = now
+        yield found
+
 
 #: What ``netns=`` takes: a ``Namespace``, a name under /run/netns, a path or a PID.
 NetnsSpec = Namespace | str | int | None

@@ -51,6 +51,7 @@ __all__ = [
     "UnixState",
     "UnixType",
     "program_name",
+    "socket_key",
 ]
 
 IPAddress = IPv4Address | IPv6Address
@@ -203,6 +204,15 @@ class Owner(NamedTuple):
     pid: int
     fd: int
     argv0: str
+
+
+def socket_key(row: "InetSocket | UnixSocket") -> tuple[object, ...]:
+    """What identifies a socket from one reading to the next: an Internet socket's protocol
+    and addresses, a UNIX socket's inode and path (its state, queues and timers may move)."""
+    if isinstance(row, UnixSocket):
+        return ("unix", row.inode, row.path)
+    return (row.protocol, row.family, row.local_address, row.local_port, row.remote_address,
+            row.remote_port)  # fmt: skip
 
 
 def program_name(argv0: str) -> str:

@@ -171,3 +171,28 @@ def test_watch_every_namespace(connection: tuple[NetNS, subprocess.Popen[bytes]]
     ours = [line for line in opened + closed if line.startswith((f"+ {mine}", f"- {mine}"))]
     assert len(ours) == 6
     assert all(f":{server_port} " in line or f":{client_port} " in line for line in ours)
+
+
+def test_library_changes(connection: tuple[NetNS, subprocess.Popen[bytes]]) -> None:
+    """pnetstat.changes(): the same events as records, from any reading of sockets()."""
+    import pnetstat
+
+    ns, holder = connection
+    readings = pnetstat.changes(["tcp"], interval=0.05, netns=ns.name)
+    assert next(readings) == []  # nothing moved in an empty namespace
+    server_port = int(_tell(holder, "open").split()[0])
+    opened: list[pnetstat.SocketChange] = []
+    for _ in range(200):  # bounded: at most 200 readings 50 ms apart
+        opened += next(readings)
+        if len(opened) >= 3:
+            break
+    _tell(holder, "close")
+    closed: list[pnetstat.SocketChange] = []
+    for _ in range(200):
+        closed += next(readings)
+        if len(closed) >= 3:
+            break
+    assert [c.event for c in opened] == ["open"] * 3
+    assert [c.event for c in closed] == ["close"] * 3
+    assert server_port in {c.after.local_port for c in opened if c.after is not None}
+    assert all(c.before is not None and c.after is None for c in closed)

@@ -16,7 +16,7 @@ import json
 import time
 from collections.abc import Callable, Iterable, Iterator
 
-from ..model import InetSocket, OwnerMap, UnixSocket
+from ..model import InetSocket, OwnerMap, UnixSocket, socket_key
 from ..options import Options
 from ..resolve import Resolver
 from . import Command, Context
@@ -28,13 +28,6 @@ __all__ = ["changes", "watch"]
 Key = tuple[object, ...]
 # What one pass saw: each socket's key -> (its state, its rendered row), in listing order.
 Snapshot = dict[Key, tuple[int, str]]
-
-
-def _key(row: InetSocket | UnixSocket) -> Key:
-    if isinstance(row, UnixSocket):
-        return ("unix", row.inode, row.path)
-    return (row.protocol, row.family, row.local_address, row.local_port, row.remote_address,
-            row.remote_port)  # fmt: skip
 
 
 class _Capture:
@@ -84,7 +77,7 @@ class _Capture:
     def _keep(self, row: InetSocket | UnixSocket, text: str) -> Iterator[str]:
         if not text:  # not listed (-a/-l): not watched
             return
-        key = (self.tag, *_key(row))
+        key = (self.tag, *socket_key(row))
         while key in self.seen:  # two rows alike (a queued UNIX connection): both kept
             key = (*key, len(self.seen))
         kept = f"{self.tag}: {text}" if self.label_rows and self.tag is not None else text
