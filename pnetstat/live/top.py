@@ -70,7 +70,11 @@ def run_top(
     screen = _Top(interval, proc, read or partial(read_tcp_info, fields=FIELDS))
     if chosen is not None:
         screen.use_filter(chosen, filter_text)
-    return curses.wrapper(screen.run)
+    try:
+        return curses.wrapper(screen.run)
+    finally:
+        if screen.closing is not None:
+            screen.closing.close()
 
 
 class _Top:

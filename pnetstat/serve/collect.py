@@ -11,7 +11,7 @@ import time
 from typing import NamedTuple
 
 from ..errors import NamespaceError, NetlinkError, ProcReadError, Unsupported
-from ..model import Family, InetSocket, Protocol, UnixSocket
+from ..model import Family, InetSocket, OwnerMap, Protocol, UnixSocket
 from ..model_tables import Namespace
 from ..sources.procfs import ProcFS, ignore_errors
 from .metrics import Family as MetricFamily
@@ -34,7 +34,7 @@ def scrape(settings: Settings) -> list[MetricFamily]:
     """Every family of one scrape, read now."""
     started = time.monotonic()
     root = ProcFS(settings.proc)
-    owners = None
+    owners: OwnerMap | None = None
     if settings.programs:
         from ..sources.processes import read_owners
 
@@ -71,10 +71,10 @@ def scrape(settings: Settings) -> list[MetricFamily]:
     return families
 
 
-def _scope(namespace: Namespace, owners: object, unix: int) -> Scope:
+def _scope(namespace: Namespace, owners: OwnerMap | None, unix: int) -> Scope:
     container = namespace.container
     label = container.short if container is not None else ""
-    return Scope(namespace.label, label, owners, unix)  # type: ignore[arg-type]
+    return Scope(namespace.label, label, owners, unix)
 
 
 def _count_unix(root: ProcFS) -> int:
