@@ -21,7 +21,6 @@ import argparse
 import ctypes
 import datetime
 import http.client
-import json
 import os
 import platform
 import shutil
@@ -37,6 +36,7 @@ from types import FrameType
 from typing import Any, TypeVar
 
 from namespace import BENCH, ROOT, Namespace, bench_env
+from report import write
 
 PORT = 9100  # below the ephemeral range, in a namespace of our own: free
 SETUP_TIMEOUT = 300.0
@@ -220,11 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     found = measure(args.pairs, args.scrapes, args.rounds)
     text = render(meta, found)
     out = args.out or BENCH / "results" / f"{meta['date']}-{meta['host']}-exporter.md"
-    print(text)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
-    out.with_suffix(".json").write_text(json.dumps({"meta": meta, **found}, indent=1) + "\n")
-    print(f"wrote {out}", file=sys.stderr)
+    write(text, {"meta": meta, **found}, out)
     return 0
 
 

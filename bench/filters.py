@@ -20,11 +20,10 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from typing import Any
 
 from namespace import UDP_PER_HOLDER, Namespace, bench_env
-from namespaces import compile_package, interpreters
+from namespaces import Drive, compile_package, interpreters
 
 PAIRS = 100_000
 PORT = 65000  # above net.ipv4.ip_local_port_range (32768-60999 here): nobody else's port
@@ -94,9 +93,6 @@ def census(ns: Namespace, pythons: dict[str, str], holder: int) -> dict[str, Any
                 entry.update({"pids": sorted(pids), "holder's pid": pids == {str(holder)}})
             found[pnetstat_label(flags, python)] = entry
     return found
-
-
-Drive = Callable[[list[str], dict[str, list[str]], int, "str | None", float], dict[str, Any]]
 
 
 def measure(repeat: int, repeat_p: int, rss: str | None, drive: Drive) -> dict[str, Any]:

@@ -199,6 +199,7 @@ def census(fleet: Fleet, python: str) -> dict[str, int]:
     }
 
 
+# bench/run.py's drive(): time a table of commands (argv prefix, table, rounds, RSS tool, timeout).
 Drive = Callable[[list[str], dict[str, list[str]], int, "str | None", float], dict[str, Any]]
 
 

@@ -10,6 +10,7 @@ import json
 import statistics
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from startup import PASS, PASS_S, SCRIPT, TARGETS, ZIPAPP
@@ -136,11 +137,31 @@ def render_idle(results: dict[str, Any]) -> Iterator[str]:
     )
 
 
+def header(title: str, meta: dict[str, Any]) -> list[str]:
+    """A report's title line and its ``meta`` as a list (date and host are in the title).
+
+    >>> header("x", {"date": "d", "host": "h", "kernel": "k"})
+    ['# x, d, host h', '', '- kernel: k']
+    """
+    lines = [f"# {title}, {meta['date']}, host {meta['host']}", ""]
+    return lines + [
+        f"- {key}: {value}" for key, value in meta.items() if key not in ("date", "host")
+    ]
+
+
+def write(text: str, results: dict[str, Any], out: Path) -> None:
+    """Print the report, write it to ``out`` and the raw results beside it as JSON."""
+    print(text)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    out.with_suffix(".json").write_text(json.dumps(results, indent=1) + "\n")
+    print(f"wrote {out}", file=sys.stderr)
+
+
 def render(results: dict[str, Any]) -> str:
     """The whole report as Markdown text."""
     meta = results["meta"]
-    lines = [f"# pnetstat benchmark, {meta['date']}, host {meta['host']}", ""]
-    lines += [f"- {key}: {value}" for key, value in meta.items() if key not in ("date", "host")]
+    lines = header("pnetstat benchmark", meta)
     lines += ["", '### Targets (issue "Speed at scale")', "", *render_targets(results)]
     for n, size in sorted(results["sizes"].items(), key=lambda item: int(item[0])):
         lines += ["", *render_size(int(n), size)]
@@ -193,8 +214,7 @@ def render_netns_table(table: dict[str, Any], runs: int) -> Iterator[str]:
 def render_netns(results: dict[str, Any]) -> str:
     """The namespace benchmark's whole report as Markdown text."""
     meta, netns = results["meta"], results["netns"]
-    lines = [f"# pnetstat --all-netns benchmark, {meta['date']}, host {meta['host']}", ""]
-    lines += [f"- {key}: {value}" for key, value in meta.items() if key not in ("date", "host")]
+    lines = header("pnetstat --all-netns benchmark", meta)
     lines += [
         f"- interpreter {path}: Python {version}" for path, version in netns["pythons"].items()
     ]
@@ -293,8 +313,7 @@ def render_census(filters: dict[str, Any]) -> Iterator[str]:
 def render_filters(results: dict[str, Any]) -> str:
     """The filter benchmark's whole report as Markdown text."""
     meta, filters = results["meta"], results["filters"]
-    lines = [f"# pnetstat filter benchmark, {meta['date']}, host {meta['host']}", ""]
-    lines += [f"- {key}: {value}" for key, value in meta.items() if key not in ("date", "host")]
+    lines = header("pnetstat filter benchmark", meta)
     lines += [
         f"- interpreter {path}: Python {version}" for path, version in filters["pythons"].items()
     ]
@@ -421,8 +440,7 @@ def render_importtime(label: str, rows: list[dict[str, Any]], base: list[dict[st
 def render_startup(results: dict[str, Any]) -> str:
     """The start-up benchmark's whole report as Markdown text."""
     meta, startup = results["meta"], results["startup"]
-    lines = [f"# pnetstat start-up benchmark, {meta['date']}, host {meta['host']}", ""]
-    lines += [f"- {key}: {value}" for key, value in meta.items() if key not in ("date", "host")]
+    lines = header("pnetstat start-up benchmark", meta)
     lines += [
         f"- timed interpreter: {startup['python']} (Python {startup['version']}); resolved "
         f"interpreter: {startup['resolved']} (Python {startup['resolved_version']})",

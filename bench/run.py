@@ -61,6 +61,7 @@ from report import (
     render_filters,
     render_netns,
     render_startup,
+    write,
 )
 
 VIEWS = ["-tan", "-tanp", "-xa", "-uan"]
@@ -286,15 +287,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _default_out(meta: dict[str, str], suffix: str) -> Path:
     return BENCH / "results" / f"{meta['date']}-{meta['host']}{suffix}.md"
-
-
-def write(text: str, results: dict[str, Any], out: Path) -> None:
-    """Print the report, write it to ``out`` and the raw results beside it as JSON."""
-    print(text)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
-    out.with_suffix(".json").write_text(json.dumps(results, indent=1) + "\n")
-    print(f"wrote {out}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -27,12 +27,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from namespace import PYTHON, ROOT, Namespace, bench_env
-from namespaces import DEBIAN_PYTHON, compile_package
+from namespaces import DEBIAN_PYTHON, Drive, compile_package
 
 BUILD_TIMEOUT = 300.0
 COMMAND_TIMEOUT = 60.0
@@ -159,9 +158,6 @@ def interpreter_version(python: str) -> str:
     """``python``'s version, e.g. 3.11.2."""
     code = "import platform; print(platform.python_version())"
     return _run([python, "-c", code], f"{python} -c", 60).strip()
-
-
-Drive = Callable[[list[str], dict[str, list[str]], int, "str | None", float], dict[str, Any]]
 
 
 def measure(repeat: int, drive: Drive, python: str = DEBIAN_PYTHON) -> dict[str, Any]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
 import platform
 import signal
@@ -30,6 +29,7 @@ from typing import Any
 
 from exporter import _exit_on_signal, in_netns
 from namespace import BENCH, ROOT, Namespace
+from report import write
 
 sys.path.insert(0, str(ROOT))
 
@@ -125,11 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         }  # fmt: skip
     text = render(meta, found)
     out = args.out or BENCH / "results" / f"{meta['date']}-{meta['host']}-top.md"
-    print(text)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
-    out.with_suffix(".json").write_text(json.dumps({"meta": meta, **found}, indent=1) + "\n")
-    print(f"wrote {out}", file=sys.stderr)
+    write(text, {"meta": meta, **found}, out)
     return 0
 
 
