@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import argparse
 import ctypes
-import datetime
 import http.client
 import os
-import platform
 import shutil
 import signal
 import statistics
@@ -35,7 +33,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TypeVar
 
-from namespace import BENCH, ROOT, Namespace, bench_env
+from namespace import BENCH, Namespace, bench_env, machine_facts
 from report import write
 
 PORT = 9100  # below the ephemeral range, in a namespace of our own: free
@@ -206,17 +204,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--scrapes must be at least 10 and above --rounds")
     signal.signal(signal.SIGTERM, _exit_on_signal)
     signal.signal(signal.SIGHUP, _exit_on_signal)
-    git = ["git", "-C", str(ROOT)]
-    commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    meta = {
-        "date": datetime.date.today().isoformat(),
-        "host": platform.node() or "host",
-        "CPUs": str(os.cpu_count()),
-        "kernel": f"Linux {platform.release()}",
-        "Python": f"{platform.python_version()} ({sys.executable})",
-        "ss": subprocess.run(["ss", "-V"], capture_output=True, text=True).stdout.strip(),
-        "pnetstat": commit.stdout.strip(),
-    }
+    ss = subprocess.run(["ss", "-V"], capture_output=True, text=True).stdout.strip()
+    meta = machine_facts(ss=ss)
     found = measure(args.pairs, args.scrapes, args.rounds)
     text = render(meta, found)
     out = args.out or BENCH / "results" / f"{meta['date']}-{meta['host']}-exporter.md"

@@ -260,3 +260,23 @@ class Namespace:
                 os.kill(int(pid), signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+def machine_facts(**extra: str) -> dict[str, str]:
+    """What a report says of the run: date, host, CPUs, kernel, Python and pnetstat's commit,
+    then ``extra`` (another tool's version...)."""
+    import datetime
+    import platform
+
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True)  # fmt: skip
+    facts = {
+        "date": datetime.date.today().isoformat(),
+        "host": platform.node() or "host",
+        "CPUs": str(os.cpu_count()),
+        "kernel": f"Linux {platform.release()}",
+        "Python": f"{platform.python_version()} ({sys.executable})",
+        **extra,
+        "pnetstat": commit.stdout.strip(),
+    }
+    return facts

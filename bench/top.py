@@ -16,19 +16,16 @@ bench/run.py: ``python bench/top.py [--pairs N] [--refreshes K] [--out PATH]``. 
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
-import platform
 import signal
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from exporter import _exit_on_signal, in_netns
-from namespace import BENCH, ROOT, Namespace
+from namespace import BENCH, ROOT, Namespace, machine_facts
 from report import write
 
 sys.path.insert(0, str(ROOT))
@@ -104,16 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     signal.signal(signal.SIGTERM, _exit_on_signal)
     signal.signal(signal.SIGHUP, _exit_on_signal)
-    git = ["git", "-C", str(ROOT)]
-    commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    meta = {
-        "date": datetime.date.today().isoformat(),
-        "host": platform.node() or "host",
-        "CPUs": str(os.cpu_count()),
-        "kernel": f"Linux {platform.release()}",
-        "Python": f"{platform.python_version()} ({sys.executable})",
-        "pnetstat": commit.stdout.strip(),
-    }
+    meta = machine_facts()
     with Namespace() as ns:
         started = time.monotonic()
         holders = ns.populate(args.pairs, SETUP_TIMEOUT)
