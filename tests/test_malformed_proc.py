@@ -17,6 +17,7 @@ import pytest
 
 from tests import fakeproc
 from tests.conftest import require_namespace_support
+from tests.fakeproc_documented import documented
 from tests.netns import POPULATED_ADDRESSES, POPULATED_HOSTS, NetNS
 
 CASES_PER_GROUP = 80  # 6 groups: 480 cases
@@ -57,14 +58,20 @@ def test_generated_cases(
     ns, base = captured
     cases = fakeproc.group_cases(base, group, CASES_PER_GROUP, FIRST_SEED)
     results = fakeproc.run_cases(ns, cases, tmp_path)
-    problems, runs, silent = [], 0, 0
+    problems, runs, silent, explained = [], 0, 0, 0
     for case, case_runs in zip(cases, results, strict=True):
         for run in case_runs:
             runs += 1
             if not run.verdict:
                 silent += 1
-            elif not run.same:
+            elif run.same:
+                continue
+            elif documented(group, case, run) is not None:
+                explained += 1
+            else:
                 problems.append(fakeproc.describe(case, run))
     assert runs >= CASES_PER_GROUP
     assert silent <= MAX_NO_VERDICT * runs, f"{silent} of {runs} runs had no verdict"
+    # A documented difference stays the exception: a rule that explains most runs explains too much.
+    assert explained <= runs // 4, f"{explained} of {runs} runs differ in documented ways"
     assert not problems, f"{len(problems)} of {runs} runs differ:\n\n" + "\n\n".join(problems[:8])

@@ -18,6 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests import fakeproc
+from tests.fakeproc_documented import documented
 from tests.netns import POPULATED_ADDRESSES, POPULATED_HOSTS, NetNS
 
 
@@ -33,12 +34,15 @@ def main(argv: list[str]) -> int:
         cases = [c for g in groups for c in fakeproc.group_cases(base, g, count, first)]
         with tempfile.TemporaryDirectory() as workdir:
             results = fakeproc.run_cases(ns, cases, Path(workdir))
-    for case, runs in zip(cases, results, strict=True):
+    labels = [g for g in groups for _ in range(count)]
+    for group_name, case, runs in zip(labels, cases, results, strict=True):
         for run in runs:
             if not run.verdict:
                 tally["no verdict"] += 1
             elif run.same:
                 tally["same"] += 1
+            elif (row := documented(group_name, case, run)) is not None:
+                tally[f"documented: {row}"] += 1
             else:
                 tally["different"] += 1
                 print(fakeproc.describe(case, run), end="\n\n")

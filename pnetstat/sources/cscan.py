@@ -1,0 +1,150 @@
+"""How netstat's C reading sees a /proc line: fields, numbers and line pieces.
+
+netstat reads /proc with the C library, so a malformed line means what ``fgets``, ``sscanf`` and
+``strtoul`` make of it, not what Python's ``str.split`` and ``int`` would (rules found by running
+netstat 2.10 on fake /proc trees: tests/test_malformed_proc.py):
+
+* fields are separated by the C locale's blanks only (space, tab, newline, vertical tab, form
+  feed, carriage return); NBSP, U+2028 or the bytes 0x1c-0x1f are part of a field
+  (``str.split`` would split there);
+* numbers are read as C reads them: ASCII digits only, an optional sign and ``0x`` prefix, a
+  value that overflows saturates, a minus sign negates modulo 2**64, and the result is then cut to
+  the C type it is stored in;
+* a line is read in pieces of at most ``size - 1`` bytes (``fgets`` with a buffer of ``size``):
+  the rest of a longer line is read as a line of its own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+__all__ = [
+    "C_BLANKS",
+    "cast",
+    "fgets_lines",
+    "fields",
+    "strtol",
+    "strtoul",
+]
+
+#: isspace() in the C locale.
+C_BLANKS = " \t\n\v\f\r"
+_SPLIT = re.compile("[ \t\n\v\f\r]+")
+# A character str.split() treats as whitespace and C does not (NBSP, U+2028, 0x1c-0x1f, ...).
+_OTHER_SPACE = re.compile("[^\\S \t\n\v\f\r]")
+
+ULONG_MAX = (1 << 64) - 1
+LONG_MAX = (1 << 63) - 1
+LONG_MIN = -(1 << 63)
+
+
+def fields(line: str, maxsplit: int = -1) -> list[str]:
+    """``line`` split on C blanks only (``str.split`` with C's idea of a blank).
+
+    >>> fields("  a\\tb  c\\n"), fields("a\\xa0b c"), fields("a\\x1cb\\u2028c d", 1)
+    (['a', 'b', 'c'], ['a\\xa0b', 'c'], ['a\\x1cb\\u2028c', 'd'])
+    """
+    if _OTHER_SPACE.search(line) is None:
+        return line.split(None, maxsplit)
+    text = line.lstrip(C_BLANKS)
+    if maxsplit < 0:
+        text = text.rstrip(C_BLANKS)
+    if maxsplit == 0 or not text:
+        return [text] if text else []
+    parts = _SPLIT.split(text, max(maxsplit, 0))
+    if parts and parts[-1] == "":
+        parts.pop()
+    return parts
+
+
+def _digits(text: str, start: int, base: int) -> tuple[int, int]:
+    """The value of the ASCII digits of ``base`` from ``start``, and where they end."""
+    end = start
+    value = 0
+    while end < len(text):
+        char = text[end]
+        if "0" <= char <= "9":
+            digit = ord(char) - 48
+        elif "a" <= char <= "z":
+            digit = ord(char) - 87
+        elif "A" <= char <= "Z":
+            digit = ord(char) - 55
+        else:
+            break
+        if digit >= base:
+            break
+        value = value * base + digit
+        end += 1
+    return value, end
+
+
+def _scan(text: str, base: int) -> tuple[bool, int, int]:
+    """(negative, magnitude, end) of the number at the start of ``text``; end 0: no number."""
+    i = len(text) - len(text.lstrip(C_BLANKS))
+    negative = False
+    if i < len(text) and text[i] in "+-":
+        negative = text[i] == "-"
+        i += 1
+    if base == 16 and text[i : i + 2] in ("0x", "0X"):
+        value, end = _digits(text, i + 2, 16)
+        if end > i + 2:
+            return negative, value, end
+        return negative, 0, i + 1  # "0x" and no digit: the "0" is the number
+    value, end = _digits(text, i, base)
+    return negative, value, (end if end > i else 0)
+
+
+def strtoul(text: str, base: int = 10) -> tuple[int, int]:
+    """C's ``strtoul`` (64-bit ``unsigned long``): (value, characters used; 0 if none).
+
+    >>> strtoul("12abc"), strtoul("-5"), strtoul("0x"), strtoul("FFFFFFFFFFFFFFFFF", 16)
+    ((12, 2), (18446744073709551611, 2), (0, 1), (18446744073709551615, 17))
+    """
+    negative, value, end = _scan(text, base)
+    if value > ULONG_MAX:
+        return ULONG_MAX, end
+    return ((-value) & ULONG_MAX if negative else value), end
+
+
+def strtol(text: str, base: int = 10) -> tuple[int, int]:
+    """C's ``strtol`` (64-bit ``long``): saturates at LONG_MIN and LONG_MAX.
+
+    >>> strtol("-5"), strtol("99999999999999999999"), strtol("-99999999999999999999")
+    ((-5, 2), (9223372036854775807, 20), (-9223372036854775808, 21))
+    """
+    negative, value, end = _scan(text, base)
+    value = -value if negative else value
+    return max(LONG_MIN, min(LONG_MAX, value)), end
+
+
+def cast(value: int, bits: int, signed: bool = False) -> int:
+    """``value`` stored in a C integer of ``bits`` bits (two's complement, wrapping).
+
+    >>> cast(1 << 32 | 5, 32), cast(0xFFFFFFFF, 32, signed=True), cast(70000, 16)
+    (5, -1, 4464)
+    """
+    value &= (1 << bits) - 1
+    if signed and value >> (bits - 1):
+        value -= 1 << bits
+    return value
+
+
+def fgets_lines(lines: Iterable[str], size: int) -> Iterator[str]:
+    """``lines`` as ``fgets`` with a buffer of ``size`` bytes returns them: a line of ``size - 1``
+    UTF-8 bytes or more (its newline included) comes in pieces of ``size - 1`` bytes.
+
+    >>> list(fgets_lines(["abcdefg\\n", "xy\\n"], 4))
+    ['abc', 'def', 'g\\n', 'xy\\n']
+    """
+    limit = size - 1
+    for line in lines:
+        if len(line) * 4 < limit:  # no UTF-8 text of this length can reach the limit
+            yield line
+            continue
+        data = line.encode("utf-8", "surrogateescape")
+        if len(data) <= limit:
+            yield line
+            continue
+        for start in range(0, len(data), limit):
+            yield data[start : start + limit].decode("utf-8", "surrogateescape")
