@@ -17,6 +17,7 @@ from collections.abc import Iterable
 
 from ..errors import ParseError
 from ..model_tables import StatSection
+from .cscan import fgets_lines
 from .procfs import ErrorHandler, ProcFS, ignore_errors
 
 __all__ = [
@@ -33,6 +34,8 @@ _SEPARATOR = re.compile(r"[ \t\n]")
 _NUMBER = re.compile(r"[ \t\n\v\f\r]*([+-]?[0-9]+)")
 # sscanf("%s %llu"): a word of non-isspace characters, then a number after any spaces.
 _WORD = re.compile(r"[ \t\n\v\f\r]*([^ \t\n\v\f\r]+)")
+# netstat reads /proc/net/snmp6 with a 1024-byte fgets buffer (snmp and netstat: whole lines).
+_SNMP6_LINE = 1024
 
 
 def _strtoull(text: str, position: int) -> tuple[int, int]:
@@ -90,37 +93,39 @@ def parse_paired_lines(
 def parse_key_value_lines(lines: Iterable[str], source: str) -> list[StatSection]:
     """Sections of /proc/net/snmp6: ``Key value`` per line.
 
-    A new section begins at a key that does not contain the current section's name, its name
-    being the key up to its first ``6``. netstat reads each line with ``sscanf("%s %llu")`` and
-    keeps what a line does not give: a key without a number takes the previous number, and a
-    blank line repeats the previous counter (before any complete line there is nothing to keep).
+    A new section begins at the first line and at a key that does not contain the current
+    section's name, its name being the key up to its first ``6`` (all of it without one). As
+    netstat reads the file: in pieces of at most 1023 bytes (a longer line is several lines),
+    each with ``sscanf("%s %llu")``, keeping what a line does not give: a key without a number
+    takes the previous number, a line without a word (blank, or the blank middle of a long
+    line) repeats the previous counter, and before any of them the key is empty and the
+    number 0 (so a blank first line starts a section named ``""``, which contains every key).
 
     >>> [(s.name, len(s.counters)) for s in parse_key_value_lines(
     ...     ["Ip6InReceives 3", "Ip6OutRequests 4", "Icmp6InMsgs 1", "Udp6InErrors 0"], "snmp6")]
     [('Ip6', 2), ('Icmp6', 1), ('Udp6', 1)]
+    >>> [(s.name, s.counters) for s in parse_key_value_lines(["x6 1", "\\n", "4"], "snmp6")]
+    [('x6', (('x6', 1), ('x6', 1))), ('4', (('4', 1),))]
     """
     sections: list[StatSection] = []
-    name = ""
+    name: str | None = None
     counters: list[tuple[str, int]] = []
-    key: str | None = None
-    value: int | None = None
-    for line in lines:
+    key, value = "", 0
+    for line in fgets_lines(lines, _SNMP6_LINE):
         word = _WORD.match(line)
         if word is not None:
             key = word.group(1)
             number = _NUMBER.match(line, word.end())
             if number is not None:
                 value = int(number.group(1))
-        if key is None or value is None:
-            continue
-        if not name or name not in key:
-            if name:
+        if name is None or name not in key:
+            if name is not None:
                 sections.append(StatSection(source, name, tuple(counters)))
             six = key.find("6")
             name = key[: six + 1] if six >= 0 else key
             counters = []
         counters.append((key, value))
-    if name:
+    if name is not None:
         sections.append(StatSection(source, name, tuple(counters)))
     return sections
 
