@@ -38,6 +38,16 @@ _WORD = re.compile(r"[ \t\n\v\f\r]*([^ \t\n\v\f\r]+)")
 _SNMP6_LINE = 1024
 
 
+def _c_string(line: str) -> str:
+    """``line`` as a C string: up to its first NUL (netstat sees nothing after one).
+
+    >>> _c_string("Ip6In\\0Receives 4\\n"), _c_string("Udp: 1\\n")
+    ('Ip6In', 'Udp: 1\\n')
+    """
+    nul = line.find("\0")
+    return line if nul < 0 else line[:nul]
+
+
 def _strtoull(text: str, position: int) -> tuple[int, int]:
     """netstat's strtoull(np, &np, 10) at ``position``: (value, new position).
 
@@ -57,7 +67,8 @@ def parse_paired_lines(
 ) -> list[StatSection]:
     """Sections of /proc/net/snmp or /proc/net/netstat.
 
-    Lines are taken in pairs (an empty line where a pair starts is skipped); the section's name
+    Lines are taken in pairs (an empty line where a pair starts is skipped), each line ending
+    at a NUL if it has one, as a C string does; the section's name
     is the first line's text before its colon, its keys the words after it, its values read
     one by one from the second line after its colon (a missing value reads 0). A pair either
     of whose lines has no colon ends the file for netstat: reported once to ``on_error``.
@@ -67,13 +78,14 @@ def parse_paired_lines(
     """
     sections: list[StatSection] = []
     numbered = enumerate(lines, 1)
-    for lineno, header in numbered:
+    for lineno, line in numbered:
+        header = _c_string(line)
         if header.startswith("\n"):
             continue
         second = next(numbered, None)
         if second is None:
             break
-        values = second[1]
+        values = _c_string(second[1])
         title, colon, keys = header.partition(":")
         value_colon = values.find(":")
         if not colon or value_colon < 0:
@@ -97,9 +109,10 @@ def parse_key_value_lines(lines: Iterable[str], source: str) -> list[StatSection
     section's name, its name being the key up to its first ``6`` (all of it without one). As
     netstat reads the file: in pieces of at most 1023 bytes (a longer line is several lines),
     each with ``sscanf("%s %llu")``, keeping what a line does not give: a key without a number
-    takes the previous number, a line without a word (blank, or the blank middle of a long
-    line) repeats the previous counter, and before any of them the key is empty and the
-    number 0 (so a blank first line starts a section named ``""``, which contains every key).
+    takes the previous number, a line without a word (blank, the blank middle of a long line,
+    or one starting with a NUL) repeats the previous counter, and before any of them the key is
+    empty and the number 0 (so a blank first line starts a section named ``""``, which contains
+    every key).
 
     >>> [(s.name, len(s.counters)) for s in parse_key_value_lines(
     ...     ["Ip6InReceives 3", "Ip6OutRequests 4", "Icmp6InMsgs 1", "Udp6InErrors 0"], "snmp6")]
@@ -111,7 +124,8 @@ def parse_key_value_lines(lines: Iterable[str], source: str) -> list[StatSection
     name: str | None = None
     counters: list[tuple[str, int]] = []
     key, value = "", 0
-    for line in fgets_lines(lines, _SNMP6_LINE):
+    for piece in fgets_lines(lines, _SNMP6_LINE):
+        line = _c_string(piece)
         word = _WORD.match(line)
         if word is not None:
             key = word.group(1)

@@ -180,3 +180,17 @@ def test_snmp6_long_line_reads_as_its_pieces(before: int, after: int, number: in
     pieces = [data[i : i + 1023].decode() for i in range(0, len(data), 1023)]
     head = ["Ip6InReceives 5\n"]
     assert parse_key_value_lines([*head, line], "x") == parse_key_value_lines(head + pieces, "x")
+
+
+def test_a_nul_ends_the_line_as_in_a_c_string() -> None:
+    """netstat sees a line only up to a NUL: a key is cut there, a value line stops there, a
+    title line starting with one has no colon (the file ends with an error), and an snmp6 line
+    starting with one gives no word (the previous counter repeats)."""
+    sections, errors = _paired("Udp: In\0Datagrams NoPorts", "Udp: 3 4")
+    assert (sections, errors) == ([("Udp", (("In", 3),))], [])
+    sections, errors = _paired("Udp: a b", "Udp: 3\0 4", "\0Tcp: c", "Tcp: 5")
+    assert sections == [("Udp", (("a", 3), ("b", 0)))] and [e.lineno for e in errors] == [3]
+    lines = ["Ip6A 1\n", "\0Ip6B 4\n", "Ip6C\0 5\n", "Ip6D 6\0 7\n"]
+    assert parse_key_value_lines(lines, "x")[0].counters == (
+        ("Ip6A", 1), ("Ip6A", 1), ("Ip6C", 1), ("Ip6D", 6),
+    )  # fmt: skip
