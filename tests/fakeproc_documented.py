@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from pnetstat.views.names import escape
 from tests.fakeproc import Case, Run
 
 Rule = Callable[[Case, Run], str | None]
@@ -18,7 +19,29 @@ SOCKETS: list[Rule] = []
 UNIX: list[Rule] = []
 
 # --------------------------------------------------------------------------- statistics
-STATISTICS: list[Rule] = []
+STAT_NAMES_ROW = "control characters in `-s` section and counter names"
+
+
+def _stat_names_escaped(case: Case, run: Run) -> str | None:
+    """netstat prints a section or counter name it takes from the file raw, pnetstat escapes
+    it: every line that differs is netstat's line through ``escape`` (templates and numbers
+    have nothing to escape, so any other difference stays a failure)."""
+    out, err, status = run.netstat[0]
+    mine_out, mine_err, mine_status = run.pnetstat
+    if (mine_err, mine_status) != (err, status):
+        return None
+    theirs, mine = out.split(b"\n"), mine_out.split(b"\n")
+    if len(theirs) != len(mine):
+        return None
+    for line, my_line in zip(theirs, mine, strict=True):
+        if line != my_line:
+            text = line.decode("utf-8", "surrogateescape")
+            if escape(text).encode("utf-8", "surrogateescape") != my_line:
+                return None
+    return STAT_NAMES_ROW
+
+
+STATISTICS: list[Rule] = [_stat_names_escaped]
 
 # --------------------------------------------------------------------------- interfaces
 INTERFACES: list[Rule] = []

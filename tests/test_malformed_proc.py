@@ -17,7 +17,7 @@ import pytest
 
 from tests import fakeproc
 from tests.conftest import require_namespace_support
-from tests.fakeproc_documented import documented
+from tests.fakeproc_documented import STAT_NAMES_ROW, documented
 from tests.netns import POPULATED_ADDRESSES, POPULATED_HOSTS, NetNS
 
 CASES_PER_GROUP = 80  # 6 groups: 480 cases
@@ -75,3 +75,36 @@ def test_generated_cases(
     # A documented difference stays the exception: a rule that explains most runs explains too much.
     assert explained <= runs // 4, f"{explained} of {runs} runs differ in documented ways"
     assert not problems, f"{len(problems)} of {runs} runs differ:\n\n" + "\n\n".join(problems[:8])
+
+
+def test_statistics_names_are_escaped_where_netstat_prints_them_raw(
+    captured: tuple[NetNS, dict[str, bytes]], tmp_path: Path
+) -> None:
+    """README, "Deliberate differences": a -s section or counter name with control characters
+    (which only a fake /proc can hold) is printed raw by netstat and escaped by pnetstat, and
+    the STATISTICS rule accepts exactly that difference."""
+    ns, base = captured
+    files = dict(base)
+    files["snmp"] = (
+        base["snmp"]
+        .replace(b"Icmp:", b"Ic\x1b[2Jmp:", 2)
+        .replace(b" OutDatagrams ", b" Out\x7fDatagrams ", 1)
+    )
+    files["snmp6"] = b"Ip6\xc2\x9bInReceives 5\n" + base["snmp6"]
+    case = fakeproc.Case(0, files, ["hostile -s names"], [["-s"], ["-su"], ["-s", "-6"]])
+    (runs,) = fakeproc.run_cases(ns, [case], tmp_path)
+    raw = {b"Ic\x1b[2Jmp:", b"    Out\x7fDatagrams: ", b"Ip6\xc2\x9bInReceives: 5"}
+    escaped = {b"Ic\\x1b[2Jmp:", b"    Out\\x7fDatagrams: ", b"Ip6\\u009bInReceives: 5"}
+    for run in runs:
+        assert run.verdict and not run.same, fakeproc.describe(case, run)
+        netstat_out, pnetstat_out = run.netstat[0][0], run.pnetstat[0]
+        assert any(r in netstat_out for r in raw), netstat_out
+        assert not any(r in pnetstat_out for r in raw)
+        assert any(e in pnetstat_out for e in escaped)
+        assert documented("statistics", case, run) == STAT_NAMES_ROW
+        # Narrow: a number that differs too is not explained by the escaping rule.
+        lines = pnetstat_out.split(b"\n")
+        k = next(i for i, line in enumerate(lines) if line[-1:].isdigit())
+        lines[k] = lines[k][:-1] + (b"7" if lines[k][-1:] != b"7" else b"8")
+        other = fakeproc.Run(run.flags, run.netstat, (b"\n".join(lines), *run.pnetstat[1:]))
+        assert documented("statistics", case, other) is None

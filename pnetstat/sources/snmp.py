@@ -17,6 +17,7 @@ from collections.abc import Iterable
 
 from ..errors import ParseError
 from ..model_tables import StatSection
+from .cscan import fgets_lines
 from .procfs import ErrorHandler, ProcFS, ignore_errors
 
 __all__ = [
@@ -33,6 +34,18 @@ _SEPARATOR = re.compile(r"[ \t\n]")
 _NUMBER = re.compile(r"[ \t\n\v\f\r]*([+-]?[0-9]+)")
 # sscanf("%s %llu"): a word of non-isspace characters, then a number after any spaces.
 _WORD = re.compile(r"[ \t\n\v\f\r]*([^ \t\n\v\f\r]+)")
+# netstat reads /proc/net/snmp6 with a 1024-byte fgets buffer (snmp and netstat: whole lines).
+_SNMP6_LINE = 1024
+
+
+def _c_string(line: str) -> str:
+    """``line`` as a C string: up to its first NUL (netstat sees nothing after one).
+
+    >>> _c_string("Ip6In\\0Receives 4\\n"), _c_string("Udp: 1\\n")
+    ('Ip6In', 'Udp: 1\\n')
+    """
+    nul = line.find("\0")
+    return line if nul < 0 else line[:nul]
 
 
 def _strtoull(text: str, position: int) -> tuple[int, int]:
@@ -54,7 +67,8 @@ def parse_paired_lines(
 ) -> list[StatSection]:
     """Sections of /proc/net/snmp or /proc/net/netstat.
 
-    Lines are taken in pairs (an empty line where a pair starts is skipped); the section's name
+    Lines are taken in pairs (an empty line where a pair starts is skipped), each line ending
+    at a NUL if it has one, as a C string does; the section's name
     is the first line's text before its colon, its keys the words after it, its values read
     one by one from the second line after its colon (a missing value reads 0). A pair either
     of whose lines has no colon ends the file for netstat: reported once to ``on_error``.
@@ -64,13 +78,14 @@ def parse_paired_lines(
     """
     sections: list[StatSection] = []
     numbered = enumerate(lines, 1)
-    for lineno, header in numbered:
+    for lineno, line in numbered:
+        header = _c_string(line)
         if header.startswith("\n"):
             continue
         second = next(numbered, None)
         if second is None:
             break
-        values = second[1]
+        values = _c_string(second[1])
         title, colon, keys = header.partition(":")
         value_colon = values.find(":")
         if not colon or value_colon < 0:
@@ -90,37 +105,41 @@ def parse_paired_lines(
 def parse_key_value_lines(lines: Iterable[str], source: str) -> list[StatSection]:
     """Sections of /proc/net/snmp6: ``Key value`` per line.
 
-    A new section begins at a key that does not contain the current section's name, its name
-    being the key up to its first ``6``. netstat reads each line with ``sscanf("%s %llu")`` and
-    keeps what a line does not give: a key without a number takes the previous number, and a
-    blank line repeats the previous counter (before any complete line there is nothing to keep).
+    A new section begins at the first line and at a key that does not contain the current
+    section's name, its name being the key up to its first ``6`` (all of it without one). As
+    netstat reads the file: in pieces of at most 1023 bytes (a longer line is several lines),
+    each with ``sscanf("%s %llu")``, keeping what a line does not give: a key without a number
+    takes the previous number, a line without a word (blank, the blank middle of a long line,
+    or one starting with a NUL) repeats the previous counter, and before any of them the key is
+    empty and the number 0 (so a blank first line starts a section named ``""``, which contains
+    every key).
 
     >>> [(s.name, len(s.counters)) for s in parse_key_value_lines(
     ...     ["Ip6InReceives 3", "Ip6OutRequests 4", "Icmp6InMsgs 1", "Udp6InErrors 0"], "snmp6")]
     [('Ip6', 2), ('Icmp6', 1), ('Udp6', 1)]
+    >>> [(s.name, s.counters) for s in parse_key_value_lines(["x6 1", "\\n", "4"], "snmp6")]
+    [('x6', (('x6', 1), ('x6', 1))), ('4', (('4', 1),))]
     """
     sections: list[StatSection] = []
-    name = ""
+    name: str | None = None
     counters: list[tuple[str, int]] = []
-    key: str | None = None
-    value: int | None = None
-    for line in lines:
+    key, value = "", 0
+    for piece in fgets_lines(lines, _SNMP6_LINE):
+        line = _c_string(piece)
         word = _WORD.match(line)
         if word is not None:
             key = word.group(1)
             number = _NUMBER.match(line, word.end())
             if number is not None:
                 value = int(number.group(1))
-        if key is None or value is None:
-            continue
-        if not name or name not in key:
-            if name:
+        if name is None or name not in key:
+            if name is not None:
                 sections.append(StatSection(source, name, tuple(counters)))
             six = key.find("6")
             name = key[: six + 1] if six >= 0 else key
             counters = []
         counters.append((key, value))
-    if name:
+    if name is not None:
         sections.append(StatSection(source, name, tuple(counters)))
     return sections
 

@@ -11,8 +11,11 @@ import errno
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pnetstat.errors import ParseError, ProcReadError
+from pnetstat.sources.cscan import fgets_lines
 from pnetstat.sources.procfs import ProcFS
 from pnetstat.sources.snmp import (
     parse_key_value_lines,
@@ -83,8 +86,30 @@ def test_snmp6_section_continues_while_keys_contain_its_name() -> None:
     assert [(s.name, len(s.counters)) for s in sections] == [("Ip6", 2), ("Icmp6", 1)]
 
 
-def test_snmp6_lines_before_the_first_complete_one_are_skipped() -> None:
-    assert parse_key_value_lines(["\n", "lonely\n", "Ip6A 1\n"], "x")[0].counters == (("Ip6A", 1),)
+def test_snmp6_starts_from_an_empty_key_and_zero() -> None:
+    """Before any word netstat's key is empty and its number 0: a blank first line is a
+    counter ``""`` of a section ``""``, and every key contains ``""`` (one section for all)."""
+    sections = parse_key_value_lines(["\n", "lonely\n", "Ip6A 1\n"], "x")
+    assert [(s.name, s.counters) for s in sections] == [("", (("", 0), ("lonely", 0), ("Ip6A", 1)))]
+    sections = parse_key_value_lines(["   33\n", "Ip6A 1\n"], "x")
+    assert [(s.name, s.counters) for s in sections] == [
+        ("33", (("33", 0),)),
+        ("Ip6", (("Ip6A", 1),)),
+    ]
+
+
+def test_snmp6_long_line_is_read_in_1023_byte_pieces() -> None:
+    """fgets with a 1024-byte buffer: the blank middle of a long line repeats the counter, and
+    a number past the cut becomes a key of its own (a new section) keeping the old number."""
+    for blanks, expected in [
+        (1017, [("Ip6", (("Ip6A", 7), ("Ip6B", 9)))]),
+        (1018, [("Ip6", (("Ip6A", 7), ("Ip6B", 9), ("Ip6B", 9)))]),
+        (1019, [("Ip6", (("Ip6A", 7), ("Ip6B", 7))), ("9", (("9", 7),))]),
+        (3000, [("Ip6", (("Ip6A", 7),) + (("Ip6B", 7),) * 2), ("9", (("9", 7),))]),
+    ]:
+        lines = ["Ip6A 7\n", "Ip6B" + " " * blanks + "9\n"]
+        sections = parse_key_value_lines(lines, "x")
+        assert [(s.name, s.counters) for s in sections] == expected, blanks
 
 
 def test_sctp_lines_as_netstat_reads_them() -> None:
@@ -121,3 +146,51 @@ def test_read_stat_file_errors_are_typed(tmp_path: Path) -> None:
     with pytest.raises(ProcReadError) as missing:
         read_stat_file(ProcFS(tmp_path), "net/snmp6")
     assert missing.value.errno == errno.ENOENT
+
+
+_SNMP6_TEXT = st.lists(
+    st.sampled_from(["Ip6", "Icmp6", "In", "x", "6", "7", "-", " ", "\t", "\v", "\xa0", "\x1c"]),
+    max_size=8,
+).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(_SNMP6_TEXT, st.integers(0, 1100).map(" ".__mul__)), max_size=12))
+def test_snmp6_every_piece_is_one_counter_and_sections_follow_the_keys(lines: list[str]) -> None:
+    """netstat makes one counter of every fgets piece, whatever it holds, and a section lasts
+    while the keys contain its name (a key without ``6`` names its section whole)."""
+    lines = [line + "\n" for line in lines]
+    sections = parse_key_value_lines(lines, "net/snmp6")
+    assert sum(len(s.counters) for s in sections) == len(list(fgets_lines(lines, 1024)))
+    previous = None
+    for section in sections:
+        first = section.counters[0][0]
+        assert section.name == first[: first.find("6") + 1 or len(first)]
+        assert all(section.name in key for key, _ in section.counters)
+        assert previous is None or previous not in first
+        previous = section.name
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 3000), st.integers(0, 3000), st.integers(0, 2**64 + 5))
+def test_snmp6_long_line_reads_as_its_pieces(before: int, after: int, number: int) -> None:
+    """A line past 1023 bytes reads exactly as its 1023-byte pieces would as lines."""
+    line = " " * before + "Ip6Key" + " " * after + f"{number}\n"
+    data = line.encode()
+    pieces = [data[i : i + 1023].decode() for i in range(0, len(data), 1023)]
+    head = ["Ip6InReceives 5\n"]
+    assert parse_key_value_lines([*head, line], "x") == parse_key_value_lines(head + pieces, "x")
+
+
+def test_a_nul_ends_the_line_as_in_a_c_string() -> None:
+    """netstat sees a line only up to a NUL: a key is cut there, a value line stops there, a
+    title line starting with one has no colon (the file ends with an error), and an snmp6 line
+    starting with one gives no word (the previous counter repeats)."""
+    sections, errors = _paired("Udp: In\0Datagrams NoPorts", "Udp: 3 4")
+    assert (sections, errors) == ([("Udp", (("In", 3),))], [])
+    sections, errors = _paired("Udp: a b", "Udp: 3\0 4", "\0Tcp: c", "Tcp: 5")
+    assert sections == [("Udp", (("a", 3), ("b", 0)))] and [e.lineno for e in errors] == [3]
+    lines = ["Ip6A 1\n", "\0Ip6B 4\n", "Ip6C\0 5\n", "Ip6D 6\0 7\n"]
+    assert parse_key_value_lines(lines, "x")[0].counters == (
+        ("Ip6A", 1), ("Ip6A", 1), ("Ip6C", 1), ("Ip6D", 6),
+    )  # fmt: skip

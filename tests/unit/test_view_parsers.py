@@ -95,4 +95,7 @@ def test_snmp_sections_in_kernel_order() -> None:
     assert [s.name for s in v6][:3] == ["Ip6", "Icmp6", "Udp6"]
     odd = read_stat_file(ProcFS(FIXTURES / "stats-odd"), "net/snmp")
     assert ("gamma", 18446744073709551615) in dict((s.name, s) for s in odd)["Foo"].counters
-    assert parse_key_value_lines(["", "lonely"], "x") == []
+    # netstat starts from an empty key and 0: a blank first line opens a section named "".
+    assert [(s.name, s.counters) for s in parse_key_value_lines(["\n", "lonely"], "x")] == [
+        ("", (("", 0), ("lonely", 0)))
+    ]
