@@ -57,13 +57,12 @@ def test_help_and_version_exit_zero(flags: list[str]) -> None:
 
 @pytest.mark.parametrize("flags", [["-ac"], ["-anc"], ["-rnc"], ["-ic"], ["-gnc"], ["-s"],
                                    ["-xac"], ["-anc", "--json-lines"]])  # fmt: skip
-def test_head_closes_pipe_quietly(flags: list[str]) -> None:
+def test_head_closes_pipe_quietly(populated_ns: NetNS, flags: list[str]) -> None:
     """`pnetstat VIEW | head -1`: one line, no BrokenPipeError, the writer ends (-c makes
-    every view write again after head has gone)."""
+    every view write again after head has gone). In the populated test namespace: -ac looks
+    names up, and every view has rows to write."""
     script = f"{' '.join(pnetstat_cmd(flags))} | head -1"
-    done = subprocess.run(
-        ["sh", "-c", script], capture_output=True, timeout=30, env=pinned_env(), cwd=REPO_ROOT
-    )
+    done = populated_ns.run(["sh", "-c", script], timeout=30)
     assert done.stdout.count(b"\n") == 1
     assert done.stderr == b""
 
