@@ -97,10 +97,12 @@ def _unix_cut(buffer: bytes) -> int:
     return 0
 
 
-# A line the fast path of parse_unix_lines reads as a row whatever came before it: a 64-bit
-# address, the five columns, an inode (a subset of what that path accepts, enough for cuts).
+# A line parse_unix_lines reads as a row whatever came before it: a 64-bit address, the five
+# columns, an inode within netstat's first 8191-byte piece of the line (further out, the row
+# would show the previous row's inode). A subset of what it accepts, enough for cuts.
 _UNIX_NEW_ROW = re.compile(
-    rb"[0-9a-f]{16}: [0-9A-F]{8} [0-9A-F]{8} [0-9A-F]{8} [0-9A-F]{4} [0-9A-F]{2} +[0-9]+[ \n]"
+    rb"[0-9a-f]{16}: [0-9A-F]{8} [0-9A-F]{8} [0-9A-F]{8} [0-9A-F]{4} [0-9A-F]{2} {1,20}"
+    rb"[0-9]{1,19}[ \n]"
 )
 
 
