@@ -152,8 +152,9 @@ def unix_table(rows: int) -> str:
             lines.append("zz: garbage\n")  # after a row without a path: bogus
         elif kind == 7:
             lines.append(f"{i:08x}: 00000002 00000000 00010000 0001 01 {i + 100} /p\n")
-        elif kind == 9:  # the inode past netstat's 8191-byte piece: the previous one is shown
-            pad = " " * 9000
+        elif i % 110 == 9:  # the inode past netstat's 8191-byte piece: the previous one is
+            # shown, and the rest of the line is a bogus line of its own
+            pad = " " * 8200
             lines.append(f"{i:016x}: 00000002 00000000 00000000 0001 01{pad}{i + 100} /q\n")
         elif kind == 10:  # an inode that does not convert: the previous one is shown
             lines.append(f"{i:016x}: 00000002 00000000 00000000 0001 01 zz /z\n")
