@@ -16,6 +16,7 @@ from itertools import chain
 
 from ..errors import ParseError
 from ..model import UnixSocket
+from .cscan import C_BLANKS, cast, fgets_lines, scanf_ulong
 from .procfs import ErrorHandler, ProcFS, _read_error, ignore_errors
 
 __all__ = [
@@ -26,6 +27,10 @@ __all__ = [
 ]
 
 # ------------------------------------------------------------------------------ UNIX sockets
+
+#: netstat reads /proc/net/unix with a line buffer of this many bytes (``fgets``): a longer
+#: line is read in pieces of one byte less, each scanned as a line of its own.
+UNIX_LINE_BYTES = 8192
 
 
 def read_unix_sockets(proc: ProcFS, on_error: ErrorHandler = ignore_errors) -> Iterator[UnixSocket]:
@@ -92,10 +97,12 @@ def _unix_cut(buffer: bytes) -> int:
     return 0
 
 
-# A line the fast path of parse_unix_lines reads as a row whatever came before it: a 64-bit
-# address, the five columns, an inode (a subset of what that path accepts, enough for cuts).
+# A line parse_unix_lines reads as a row whatever came before it: a 64-bit address, the five
+# columns, an inode within netstat's first 8191-byte piece of the line (further out, the row
+# would show the previous row's inode). A subset of what it accepts, enough for cuts.
 _UNIX_NEW_ROW = re.compile(
-    rb"[0-9a-f]{16}: [0-9A-F]{8} [0-9A-F]{8} [0-9A-F]{8} [0-9A-F]{4} [0-9A-F]{2} +[0-9]+[ \n]"
+    rb"[0-9a-f]{16}: [0-9A-F]{8} [0-9A-F]{8} [0-9A-F]{8} [0-9A-F]{4} [0-9A-F]{2} {1,20}"
+    rb"[0-9]{1,19}[ \n]"
 )
 
 
@@ -112,7 +119,7 @@ def parse_unix_block(
 def parse_unix_lines(
     lines: Iterable[str], path: str = "", on_error: ErrorHandler = ignore_errors
 ) -> Iterator[UnixSocket]:
-    """Parse the lines of /proc/net/unix (header first).
+    """Parse the lines of /proc/net/unix (header first), as netstat reads them.
 
     >>> rows = parse_unix_lines(["Num       RefCount Protocol Flags    Type St Inode Path",
     ...     "0000000000000000: 00000002 00000000 00010000 0001 01 71729 @abstract-name"])
@@ -127,7 +134,7 @@ def parse_unix_lines(
     new = tuple.__new__
     # The five columns between the address and the inode ("00000002 00000000 00010000 0001
     # 01") take few distinct values: each is parsed once, then found by its text.
-    middles: dict[str, tuple[int, int, int, int, int]] = {}
+    middles: dict[str, tuple[int, int, int, int, int] | None] = {}
     for lineno, line in enumerate(lines, 1):
         if lineno == 1:
             # Kernels before 2.2 printed no Inode column (netstat looks for the word).
@@ -135,92 +142,132 @@ def parse_unix_lines(
             continue
         row: UnixSocket | None = None
         # The common case, inline: the kernel's "%pK: %08X %08X %08X %04X %02X %5lu path"
-        # with a 64-bit address. Anything else takes the general path below.
-        if has_inode and line[16:18] == ": " and line[52:53] == " " and line[:16].isalnum():
-            middle = middles.get(line[18:52])
-            if middle is None:
-                middle = _unix_middle(line[18:52])
-                if middle is not None:
-                    middles[line[18:52]] = middle
-            rest = line[53:].split(None, 1)
-            if middle is not None and rest:
-                try:
-                    row = new(UnixSocket, (
-                        int(line[:16], 16), *middle, int(rest[0]),
-                        rest[1].rstrip("\n") or None if len(rest) == 2 else None, None, None,
-                    ))  # fmt: skip
-                except ValueError:
-                    row = None
-        if row is None:
-            if pending is not None and pending.path is not None and not _UNIX_ROW.match(line):
-                # The kernel writes a path verbatim, so a newline in it continues the row on
-                # the next line (netstat drops the rest and warns; we keep the path whole).
-                pending = pending._replace(path=f"{pending.path}\n{line.rstrip(chr(10))}")
+        # with a 64-bit address. Anything else takes the careful path below.
+        if has_inode and line[16:18] == ": " and line[52:53] == " " and len(line) < _PIECE_CHARS:
+            key = line[18:52]
+            try:
+                middle = middles[key]
+            except KeyError:
+                middle = middles[key] = _unix_middle(key)
+            inode, _, name = line[53:].rstrip("\n").lstrip(" ").partition(" ")
+            # ASCII digits only: int() would also take "1_0", other scripts' digits and
+            # blanks C does not know; 20 digits may overflow an unsigned long.
+            if middle is not None and inode.isdigit() and inode.isascii() and len(inode) < 20:
+                if "\x00" in name:
+                    name = name.partition("\x00")[0]  # netstat's C string ends there
+                address = line[:16]
+                if address.isalnum() and address.isascii():
+                    try:
+                        row = new(UnixSocket, (
+                            int(address, 16), *middle, int(inode), name or None, None, None
+                        ))  # fmt: skip
+                    except ValueError:
+                        row = None
+        if row is not None:
+            last = row
+            if pending is not None:
+                yield pending
+            pending = row
+            continue
+        # The careful path: netstat's scan, one fgets piece of the line at a time.
+        if last is not None and has_inode:
+            carry = last.inode or 0
+        for index, piece in enumerate(_pieces(line)):
+            scanned = _scan_row(piece)
+            if scanned is None:
+                if index == 0 and pending is not None and pending.path and _rest_of_path(piece):
+                    # The kernel writes a path verbatim, so a newline in it continues the row
+                    # on the next line (netstat drops the rest and warns; we keep the path
+                    # whole: README, deliberate differences).
+                    pending = pending._replace(path=f"{pending.path}\n{piece.rstrip(chr(10))}")
+                else:
+                    on_error(ParseError(path, lineno, piece.rstrip("\n")))
                 continue
-            if last is not None and last.inode is not None:
-                carry = last.inode
-            previous = [0] * 7 if last is None else [*last[:6], carry]
-            row = _unix_row(line, previous, has_inode)
-            if row is None:
-                on_error(ParseError(path, lineno, line.rstrip("\n")))
-                continue
-        last = row
-        if pending is not None:
-            yield pending
-        pending = row
+            values, number, rest = scanned
+            if number is None:
+                number = carry  # no inode: netstat keeps the last one it read
+            else:
+                carry = number
+            if has_inode:
+                row = UnixSocket(*values, number, rest)
+            else:
+                # Without an Inode column netstat shows the number it scanned as the path.
+                row = UnixSocket(*values, None, str(number))
+            last = row
+            if pending is not None:
+                yield pending
+            pending = row
     if pending is not None:
         yield pending
 
 
+#: The longest line the fast path takes: no text of fewer characters has more UTF-8 bytes
+#: than netstat's line buffer holds.
+_PIECE_CHARS = (UNIX_LINE_BYTES - 1) // 4
+
+
+def _pieces(line: str) -> list[str]:
+    """``line`` as netstat reads it: pieces of at most 8191 bytes (``fgets``), each read as a
+    line of its own."""
+    if len(line) < _PIECE_CHARS:
+        return [line]
+    return list(fgets_lines((line,), UNIX_LINE_BYTES))
+
+
+def _rest_of_path(line: str) -> bool:
+    """Whether a line netstat calls bogus is read as the rest of the path before it: not
+    blank, and not beginning as a row does (a hex number and a colon), which a broken row
+    would."""
+    if not line.strip(C_BLANKS):
+        return False
+    _, end = scanf_ulong(line, 16)
+    return end == 0 or line[end : end + 1] != ":"
+
+
 def _unix_middle(text: str) -> tuple[int, int, int, int, int] | None:
-    """RefCount, Protocol, Flags, Type and St from their columns' text (``None`` if not
-    exactly five hex numbers)."""
-    fields = text.split()
-    if len(fields) != 5:
+    """RefCount, Protocol, Flags, Type and St from their columns' text in the kernel's layout
+    (``None`` if it is not exactly that)."""
+    if _KERNEL_MIDDLE.fullmatch(text) is None:
         return None
-    try:
-        ref_count, protocol, flags, type_, state = (int(field, 16) for field in fields)
-    except ValueError:
-        return None
+    ref_count, protocol, flags, type_, state = (int(field, 16) for field in text.split(" "))
     return ref_count, protocol, flags, type_, state
 
 
-# The start of a /proc/net/unix row: the socket's kernel address and a colon.
-_UNIX_ROW = re.compile(r"[0-9A-Fa-f]+: ")
+_BLANKS = tuple(C_BLANKS)
+# The kernel's "%08X %08X %08X %04X %02X".
+_KERNEL_MIDDLE = re.compile("[0-9A-F]{8} [0-9A-F]{8} [0-9A-F]{8} [0-9A-F]{4} [0-9A-F]{2}")
 
 
-def _unix_row(line: str, previous: list[int], has_inode: bool) -> UnixSocket | None:
-    """One row scanned as netstat scans it (``None`` if netstat calls it bogus)."""
-    fields = line.split(None, 7)
-    values = list(previous)
-    count = 0
-    for index, token in enumerate(fields[:7]):
-        try:
-            if index == 0:
-                if not token.endswith(":"):
-                    raise ValueError(token)
-                values[0] = int(token[:-1], 16)
-            else:
-                values[index] = int(token, 16 if index < 6 else 10)
-        except ValueError:
+def _scan_row(
+    line: str,
+) -> tuple[tuple[int, int, int, int, int, int], int | None, str | None] | None:
+    """One line scanned as netstat scans it: "%lX: %lX %lX %lX %X %X %lu %s" (``None`` if fewer
+    than the six columns before the inode convert: a bogus line).
+
+    Returns (Num, RefCount, Protocol, Flags, Type, St), the inode (``None`` if it does not
+    convert: netstat then shows the previous row's, and no path) and the text after it
+    (``None`` if empty). Numbers follow C: ``cscan.scanf_ulong`` (saturating, a minus sign
+    wraps), Type and St cut to 32 bits; the line ends at a NUL (a C string).
+    """
+    text = line.rstrip("\n").partition("\x00")[0]
+    values: list[int] = []
+    pos = 0
+    for base in (16, 16, 16, 16, 16, 16, 10):
+        value, end = scanf_ulong(text, base, pos)
+        if end == pos:
             break
-        count += 1
-    if count < 6:
+        values.append(value)
+        pos = end
+        if len(values) == 1:
+            if text[pos : pos + 1] != ":":
+                break
+            pos += 1
+    if len(values) < 6:
         return None
-    rest = fields[7].rstrip("\n") if count == 7 and len(fields) == 8 else None
-    if count == 6 and len(fields) > 6:
-        # The inode column did not parse: what stood there is the path.
-        rest = " ".join(fields[6:]).rstrip("\n")
-    if not has_inode:
-        # Without an Inode column netstat shows the number it scanned there as the path.
-        rest = str(values[6])
-    return UnixSocket(
-        values[0],
-        values[1],
-        values[2],
-        values[3],
-        values[4],
-        values[5],
-        values[6] if has_inode else None,
-        rest if rest else None,
-    )
+    num, ref_count, protocol, flags, type_, state = values[:6]
+    columns = (num, ref_count, protocol, flags, cast(type_, 32), cast(state, 32))
+    if len(values) == 6:
+        return columns, None, None
+    # The kernel puts one space between the inode and the path; the path is what follows it.
+    rest = text[pos + 1 :] if text[pos : pos + 1] in _BLANKS else text[pos:]
+    return columns, values[6], rest or None

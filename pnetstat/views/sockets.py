@@ -6,6 +6,7 @@ rendered one at a time, so a listing streams.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 
 from ..model import InetSocket, IPAddress, OwnerMap, Protocol, UnixSocket
@@ -235,20 +236,26 @@ def _unix_state(sock: UnixSocket) -> str:
     return _UNIX_STATES.get(sock.state, "UNKNOWN")
 
 
-def _unix_path(path: str | None) -> str:
-    """netstat reads the path as one whitespace-delimited word; a path with control
-    characters (a newline, an escape sequence) is shown escaped up to its first space.
+def _unix_path(path: str) -> str:
+    """The path as netstat shows it: its first word, words split on C blanks only (space, tab,
+    vertical tab, form feed, carriage return; NBSP, U+2028 or 0x1c-0x1f are part of a word),
+    escaped (a path joined across a newline keeps it, as ``\\x0a``).
 
-    >>> _unix_path("/tmp/with space/sock"), _unix_path("/tmp/a\\nb c")
-    ('/tmp/with', '/tmp/a\\\\x0ab')
+    >>> _unix_path("/tmp/with space/sock"), _unix_path("/tmp/a\\nb c"), _unix_path("/a\\x0cb")
+    ('/tmp/with', '/tmp/a\\\\x0ab', '/a')
+    >>> _unix_path("/a\\xa0b\\u2028c\\x1cd e")
+    '/a\\xa0b\\u2028c\\\\x1cd'
     """
-    if not path:
-        return ""
-    safe = escape(path)
-    if safe is path:
-        words = path.split()
-        return words[0] if words else ""
-    return escape(path.lstrip(" ").split(" ", 1)[0])
+    if path.isprintable():  # no blank but the space, nothing to escape but a backslash
+        word = path.lstrip(" ").partition(" ")[0]
+        return escape(word) if "\\" in word else word
+    match = _WORD.match(path)
+    return escape(match.group(1)) if match else ""
+
+
+# A path's first word for netstat: blanks in the C locale, less the newline (a path joined
+# across lines keeps its newlines, escaped).
+_WORD = re.compile("[ \t\v\f\r]*([^ \t\v\f\r]*)")
 
 
 def render_unix_rows(
@@ -268,7 +275,8 @@ def render_unix_rows(
         if head is None:
             head = heads[key] = "%-5s %-6d %-11s %-10s %-13s " % (
                 "unix" if sock.protocol == 0 else "??",
-                sock.ref_count,
+                # netstat prints RefCount as a signed long (an all-ones count reads -1).
+                sock.ref_count - (1 << 64) if sock.ref_count >> 63 else sock.ref_count,
                 _unix_flags(sock.flags),
                 _UNIX_TYPES.get(sock.type, "UNKNOWN"),
                 _unix_state(sock),

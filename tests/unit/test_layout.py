@@ -142,7 +142,7 @@ IDLE_PNETSTAT = {
     "pnetstat", "pnetstat._version", "pnetstat.cli", "pnetstat.commands",
     "pnetstat.commands.sinks", "pnetstat.commands.sockets", "pnetstat.errors",
     "pnetstat.model", "pnetstat.options", "pnetstat.resolve", "pnetstat.sources",
-    "pnetstat.sources.proc_inet", "pnetstat.sources.proc_unix", "pnetstat.sources.processes",
+    "pnetstat.sources.cscan", "pnetstat.sources.proc_inet", "pnetstat.sources.proc_unix", "pnetstat.sources.processes",
     "pnetstat.sources.procfs", "pnetstat.sources.sockets", "pnetstat.views",
     "pnetstat.views.names", "pnetstat.views.sockets",
 }  # fmt: skip

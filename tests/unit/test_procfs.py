@@ -139,7 +139,8 @@ def test_missing_file_is_unsupported_and_other_errors_are_read_errors(tmp_path: 
 
 def unix_table(rows: int) -> str:
     """A /proc/net/unix with what makes blocks hard: paths with newlines (whose rest looks
-    like a row, or not), bogus lines, 32-bit rows, rows without a path."""
+    like a row, or not), bogus lines, 32-bit rows, rows without a path, rows that show the
+    previous row's inode."""
     lines = [UNIX_HEADER]
     for i in range(rows):
         kind = i % 11
@@ -151,6 +152,12 @@ def unix_table(rows: int) -> str:
             lines.append("zz: garbage\n")  # after a row without a path: bogus
         elif kind == 7:
             lines.append(f"{i:08x}: 00000002 00000000 00010000 0001 01 {i + 100} /p\n")
+        elif i % 110 == 9:  # the inode past netstat's 8191-byte piece: the previous one is
+            # shown, and the rest of the line is a bogus line of its own
+            pad = " " * 8200
+            lines.append(f"{i:016x}: 00000002 00000000 00000000 0001 01{pad}{i + 100} /q\n")
+        elif kind == 10:  # an inode that does not convert: the previous one is shown
+            lines.append(f"{i:016x}: 00000002 00000000 00000000 0001 01 zz /z\n")
         else:
             lines.append(f"{i:016x}: 00000003 00000000 00000000 0001 03 {i + 100:7d}\n")
     return "".join(lines)
