@@ -78,11 +78,16 @@ def tcp_state_text(state: int) -> str:
     return _TCP_STATES[state] if 0 <= state < len(_TCP_STATES) else ""
 
 
+def _signed(value: int, bits: int) -> int:
+    """``value`` as netstat prints it from a signed C type of ``bits`` bits."""
+    return value - (1 << bits) if value >> (bits - 1) else value
+
+
 def _state_text(sock: InetSocket) -> str:
     if sock.protocol is Protocol.TCP:
         return tcp_state_text(sock.state)
     if sock.protocol is Protocol.RAW:
-        return str(sock.state)
+        return str(_signed(sock.state, 32))
     return {1: "ESTABLISHED", 7: ""}.get(sock.state, "UNKNOWN")
 
 
@@ -194,12 +199,16 @@ def render_inet_rows(
         else:
             remote = fit_endpoint(rhost, rserv, wide)
         text = states[state] if tcp and 0 <= state < 12 else _state_text(sock)
+        if (rxq | txq) >> 63:  # netstat prints the queues as C longs
+            rxq, txq = _signed(rxq, 64), _signed(txq, 64)
         line = template % (label, rxq, txq, local, remote, text)
         if plain:
             yield line
             continue
         if extend:
             user = format_user(sock.uid, options.numeric_users, resolver)
+            if sock.uid >> 31 and user == str(sock.uid):  # netstat holds the uid in a C int
+                user = str(_signed(sock.uid, 32))
             line += " %s %-10d" % (ljust_bytes(user, 10), sock.inode)
         if programs:
             owner = owners.first(sock.inode) if owners is not None else None
