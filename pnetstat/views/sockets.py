@@ -101,16 +101,18 @@ def format_timer(sock: InetSocket) -> str:
     >>> format_timer(s)
     'keepalive (7018.28/0/0)'
     """
+    # netstat holds the timer in a C int and the retransmits in a C long (observed in 2.10).
+    timer = _signed(sock.timer, 32)
     if sock.protocol is Protocol.TCP:
         names: tuple[str, ...] = _TCP_TIMERS
-        retransmits = sock.retransmits
+        retransmits = _signed(sock.retransmits, 64)
     else:
         names = _UDP_TIMERS
         # UDP rows always show 0 retransmits; RAW rows show the column (observed in 2.10).
-        retransmits = sock.retransmits if sock.protocol is Protocol.RAW else 0
-    if sock.timer == 0:
+        retransmits = _signed(sock.retransmits, 64) if sock.protocol is Protocol.RAW else 0
+    if timer == 0:
         return "off (0.00/%d/%d)" % (retransmits, sock.timeout)
-    name = names[sock.timer] if sock.timer < len(names) else "unkn-%d" % sock.timer
+    name = names[timer] if 0 <= timer < len(names) else "unkn-%d" % timer
     return "%s (%.2f/%d/%d)" % (name, sock.timer_expires / _HZ, retransmits, sock.timeout)
 
 

@@ -19,7 +19,7 @@ from pnetstat.options import Options
 from pnetstat.sources.cscan import scanf_number
 from pnetstat.sources.inet_scan import scan_inet_row
 from pnetstat.sources.proc_inet import LINE_BUFFER, parse_inet_lines
-from pnetstat.views.sockets import render_inet_rows
+from pnetstat.views.sockets import format_timer, render_inet_rows
 
 HEADER = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid\n"
 
@@ -191,6 +191,12 @@ def test_netstat_prints_queues_raw_state_and_uid_as_signed_c_values() -> None:
     (line,) = render_inet_rows([sock], options, None)
     assert line.split()[:3] == ["raw", "1", "-1"]
     assert line.split()[5:7] == ["-1", "-1"]
+
+
+def test_the_timer_cell_prints_the_timer_as_a_c_int_and_retransmits_as_a_c_long() -> None:
+    line = row().replace("00:00000000 00000000", "FFFFFFFF:00000010 FFFFFFFFFFFFFFFF")
+    (sock,) = parse(line, protocol=Protocol.TCP)
+    assert format_timer(sock) == "unkn--1 (0.16/-1/0)"
 
 
 # --------------------------------------------------------------------------- generated
