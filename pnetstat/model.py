@@ -118,6 +118,10 @@ class InetSocket(NamedTuple):
     are reused loosely). ``timer``/``timer_expires`` are the ``tr`` and ``tm->when`` columns
     (``timer_expires`` in clock ticks); ``timeout`` is the last numeric column before the inode
     (probes for TCP). ``tail`` keeps the columns after the inode verbatim.
+
+    An odd row holds what netstat's C reading makes of it (sources/inet_scan.py): ports cut to
+    16 bits, ``state`` and ``timer`` to 32, queues, ``timer_expires``, ``retransmits`` and
+    ``inode`` to 64 (all unsigned), ``uid`` the 32-bit uid_t, ``timeout`` a signed 32-bit int.
     """
 
     protocol: Protocol

@@ -24,6 +24,7 @@ __all__ = [
     "cast",
     "fgets_lines",
     "fields",
+    "scanf_number",
     "scanf_ulong",
     "strtol",
     "strtoul",
@@ -168,3 +169,34 @@ def fgets_lines(lines: Iterable[str], size: int) -> Iterator[str]:
             continue
         for start in range(0, len(data), limit):
             yield data[start : start + limit].decode("utf-8", "surrogateescape")
+
+
+def scanf_number(
+    text: str, pos: int, base: int = 10, signed: bool = False
+) -> tuple[int, int] | None:
+    """The ``%d`` (``signed``) or ``%u``/``%X`` conversion of ``sscanf`` at ``pos``: (value as
+    ``strtol``/``strtoul`` gives it, end), or None when no number is there (a matching failure).
+
+    Leading C blanks are skipped; a ``0x`` prefix (base 16) is consumed even with no hex digit
+    after it, the number then being 0 (glibc cannot push two characters back).
+
+    >>> scanf_number(" 0x:1", 0, 16), scanf_number("-1", 0, 16), scanf_number("\\xa01", 0)
+    ((0, 3), (18446744073709551615, 2), None)
+    """
+    end = len(text)
+    while pos < end and text[pos] in C_BLANKS:
+        pos += 1
+    start = pos
+    if pos < end and text[pos] in "+-":
+        pos += 1
+    if base == 16 and text[pos : pos + 2] in ("0x", "0X"):
+        stop = _digits(text, pos + 2, 16)[1]
+        if stop == pos + 2:
+            return 0, stop
+        digits = text[start:pos] + text[pos + 2 : stop]
+    else:
+        stop = _digits(text, pos, base)[1]
+        if stop == pos:
+            return None
+        digits = text[start:stop]
+    return (strtol(digits, base) if signed else strtoul(digits, base))[0], stop

@@ -7,6 +7,7 @@ its lines into ``InetSocket`` rows, reading an unusual row the way netstat's ssc
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from ipaddress import IPv4Address, IPv6Address
 
@@ -33,11 +34,6 @@ _FILES = {
     (Protocol.RAW, Family.INET6): "net/raw6",
 }
 
-# netstat scans each row with one sscanf and calls it bogus when fewer than this many
-# conversions succeed (address and port count separately): TCP needs the retransmit
-# column, UDP and RAW stop at tm->when.
-_MIN_FIELDS = {Protocol.TCP: 11, Protocol.UDP: 10, Protocol.UDPLITE: 10, Protocol.RAW: 10}
-
 
 def socket_file(protocol: Protocol, family: Family) -> str:
     """The /proc-relative file holding ``protocol`` sockets of ``family``."""
@@ -56,27 +52,44 @@ def read_inet_sockets(
     return parse_inet_lines(lines, protocol, family, proc.path(relative), on_error)
 
 
+# An ordinary kernel row up to its inode, as Linux writes it: anything else (other blanks, signs,
+# "0x", numbers that would overflow their C type, other address lengths) goes to the careful
+# reading of inet_scan, which gives the same result on these rows, only slower.
+_PLAIN = (
+    r" *([0-9]{{1,9}}): ({addr}):([0-9A-F]{{4}}) ({addr}):([0-9A-F]{{4}}) ([0-9A-F]{{2}})"
+    r" ([0-9A-F]{{8}}):([0-9A-F]{{8}}) ([0-9A-F]{{2}}):([0-9A-F]{{8,16}}) ([0-9A-F]{{8}})"
+    r" +([0-9]{{1,9}}) +(-?[0-9]{{1,9}}) ([0-9]{{1,19}})(?![0-9])"
+)
+_PLAIN_ROW = {
+    Family.INET: re.compile(_PLAIN.format(addr="[0-9A-F]{8}")).match,
+    Family.INET6: re.compile(_PLAIN.format(addr="[0-9A-F]{32}")).match,
+}
+#: netstat reads these files with fgets into a buffer of this size: a longer line comes in pieces.
+LINE_BUFFER = 8192
+
+
+def _pieces(lines: Iterable[str]) -> Iterator[str]:
+    """``lines`` as netstat's fgets reads them (cscan is loaded only for a line that needs it:
+    an idle listing's start-up imports stay as they were)."""
+    limit = LINE_BUFFER - 1
+    for line in lines:
+        if len(line) * 4 < limit:  # too short to need pieces, whatever its UTF-8 length
+            yield line
+        else:
+            from .cscan import fgets_lines
+
+            yield from fgets_lines([line], LINE_BUFFER)
+
+
 def _ipv4(hexaddr: str) -> IPv4Address:
     # The kernel prints the 32-bit address as a host-order (little-endian) integer.
     return IPv4Address(int(hexaddr, 16).to_bytes(4, "little"))
 
 
 def _ipv6(hexaddr: str) -> IPv6Address:
-    # Four host-order 32-bit words; a short string leaves the remaining words zero.
-    packed = b"".join(
-        int(hexaddr[i : i + 8] or "0", 16).to_bytes(4, "little") for i in range(0, 32, 8)
-    )
+    # Four host-order 32-bit words.
+    packed = b"".join(int(hexaddr[i : i + 8], 16).to_bytes(4, "little") for i in range(0, 32, 8))
     return IPv6Address(packed)
-
-
-def _address(hexaddr: str, cache: dict[str, IPAddress]) -> IPAddress:
-    found = cache.get(hexaddr)
-    if found is None:
-        if not hexaddr or len(hexaddr) > 64 or not _HEXDIGITS.issuperset(hexaddr):
-            raise ValueError(hexaddr)
-        found = _ipv6(hexaddr) if len(hexaddr) > 8 else _ipv4(hexaddr)
-        cache[hexaddr] = found
-    return found
 
 
 def parse_inet_lines(
@@ -88,6 +101,10 @@ def parse_inet_lines(
 ) -> Iterator[InetSocket]:
     """Parse the lines of a /proc/net/{tcp,udp,udplite,raw}[6] file (header first).
 
+    Lines are taken in netstat's pieces (``LINE_BUFFER``); a row that is not plain kernel
+    output is read by :func:`inet_scan.scan_inet_row`, and one netstat calls bogus is reported
+    to ``on_error`` as a ``ParseError``.
+
     >>> row = next(parse_inet_lines(["header", "  0: 0100007F:0016 00000000:0000 0A "
     ...     "00000000:00000000 00:00000000 00000000     0        0 1234 1 0 100 0 0 10 0"],
     ...     Protocol.TCP, Family.INET))
@@ -95,37 +112,46 @@ def parse_inet_lines(
     ('127.0.0.1', 22, 10, 1234)
     """
     cache: dict[str, IPAddress] = {}
-    minimum = _MIN_FIELDS[protocol]
+    address = _ipv6 if family is Family.INET6 else _ipv4
+    plain = _PLAIN_ROW[family]
     new = tuple.__new__
     last: InetSocket | None = None
+    buffer = bytearray(16)  # netstat's IPv6 word buffer, shared by the rows of one file
+    odd: list[InetSocket] = []  # keeps careful rows' addresses alive: the dedup keys use ids
     seen: set[object] = set()
-    for lineno, line in enumerate(lines, 1):
+    for lineno, line in enumerate(_pieces(lines), 1):
         if lineno == 1:
             continue
-        fields = line.split()
-        try:
-            # The common case, inline because it runs once per socket: a complete kernel row.
-            sl, local, remote, st, queues, timer, retr, uid, timeout, inode = fields[:10]
-            lhex, lport = local.split(":")
-            rhex, rport = remote.split(":")
-            txq, rxq = queues.split(":")
-            tr, when = timer.split(":")
-            if sl[-1] != ":":
-                raise ValueError(sl)
-            laddr = cache.get(lhex) or _address(lhex, cache)
-            raddr = cache.get(rhex) or _address(rhex, cache)
+        match = plain(line)
+        if match is not None:
+            # The common case, inline because it runs once per socket.
+            sl, lhex, lport, rhex, rport, st, txq, rxq, tr, when, retr, uid, timeout, inode = (
+                match.groups()
+            )
+            laddr = cache.get(lhex)
+            if laddr is None:
+                laddr = cache[lhex] = address(lhex)
+            raddr = cache.get(rhex)
+            if raddr is None:
+                raddr = cache[rhex] = address(rhex)
             row: InetSocket = new(
                 InetSocket,
-                (protocol, family, int(sl[:-1]), laddr, int(lport, 16), raddr, int(rport, 16),
+                (protocol, family, int(sl), laddr, int(lport, 16), raddr, int(rport, 16),
                  int(st, 16), int(txq, 16), int(rxq, 16), int(tr, 16), int(when, 16),
-                 int(retr, 16), int(uid), int(timeout), int(inode), tuple(fields[10:])),
+                 int(retr, 16), int(uid), int(timeout), int(inode),
+                 tuple(line[match.end() :].split())),
             )  # fmt: skip
-        except (ValueError, IndexError):
-            slow = _slow_inet(line, last, protocol, family, minimum, cache)
-            if slow is None:
+        else:
+            from .inet_scan import scan_inet_row  # loaded on the first unusual row only
+
+            if last is not None and last.local_address.version == 6:
+                buffer[:] = last.remote_address.packed
+            careful = scan_inet_row(line, protocol, family, last, buffer)
+            if careful is None:
                 on_error(ParseError(path, lineno, line.rstrip("\n")))
                 continue
-            row = slow
+            row = careful
+            odd.append(row)
         last = row
         # A file read while sockets come and go can list one twice (the kernel resumes each
         # read by position): show each socket once.
@@ -136,120 +162,3 @@ def parse_inet_lines(
             continue
         seen.add(key)
         yield row
-
-
-def _slow_inet(
-    line: str,
-    last: InetSocket | None,
-    protocol: Protocol,
-    family: Family,
-    minimum: int,
-    cache: dict[str, IPAddress],
-) -> InetSocket | None:
-    """An unusual row, scanned the way netstat scans it; ``None`` if netstat calls it bogus.
-
-    Columns that a short (but not bogus) row lacks keep the previous row's values, as in
-    netstat, whose scan targets are reused from row to row.
-    """
-    previous = [0] * 14
-    if last is not None:
-        previous = [last.sl, 0, last.local_port, 0, last.remote_port, last.state, last.tx_queue,
-                    last.rx_queue, last.timer, last.timer_expires, last.retransmits, last.uid,
-                    last.timeout, last.inode]  # fmt: skip
-    values, hexes, count = _scan_inet(line, previous)
-    if count < minimum:
-        return None
-    st, txq, rxq, tr, when, retr, uid, timeout, inode = values[5:14]
-    return InetSocket(
-        protocol, family, values[0], _address(hexes[0], cache), values[2],
-        _address(hexes[1], cache), values[4], st, txq, rxq, tr, when, retr, uid, timeout, inode,
-    )  # fmt: skip
-
-
-def _scan_inet(line: str, previous: list[int]) -> tuple[list[int], tuple[str, str], int]:
-    """Emulate netstat's sscanf of a row: how many conversions succeed, with their values.
-
-    The conversions are, in order: slot ``%d:``, local ``hex``, ``:%X`` port, remote ``hex``,
-    ``:%X`` port, ``%X`` state, ``%lX:%lX`` queues, ``%X:%lX`` timer, ``%lX`` retransmits,
-    ``%d`` uid, ``%d`` timeout, ``%lu`` inode.
-    """
-    scan = _Scanner(line)
-    values = list(previous)
-    hexes = ["0", "0"]
-    steps: list[tuple[str, int]] = [
-        ("d", 0), (":", -1), (" ", -1), ("h", 0), (":", -1), ("X", 2), (" ", -1), ("h", 1),
-        (":", -1), ("X", 4), ("X", 5), ("X", 6), (":", -1), ("X", 7), ("X", 8), (":", -1),
-        ("X", 9), ("X", 10), ("d", 11), ("d", 12), ("u", 13),
-    ]  # fmt: skip
-    count = 0
-    for kind, slot in steps:
-        if kind == ":":
-            if not scan.literal(":"):
-                break
-            continue
-        if kind == " ":
-            scan.skip_space()
-            continue
-        if kind == "h":
-            text = scan.hex_run()
-            if text is None:
-                break
-            hexes[slot] = text
-        else:
-            number = scan.number(16 if kind == "X" else 10)
-            if number is None:
-                break
-            values[slot] = number
-        count += 1
-    return values, (hexes[0], hexes[1]), count
-
-
-class _Scanner:
-    """Just enough of scanf's rules for the kernel's table rows."""
-
-    __slots__ = ("pos", "text")
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.pos = 0
-
-    def skip_space(self) -> None:
-        text, pos = self.text, self.pos
-        while pos < len(text) and text[pos].isspace():
-            pos += 1
-        self.pos = pos
-
-    def literal(self, char: str) -> bool:
-        if self.text.startswith(char, self.pos):
-            self.pos += 1
-            return True
-        return False
-
-    def hex_run(self) -> str | None:
-        # %64[0-9A-Fa-f] skips no white space and needs at least one digit.
-        start = pos = self.pos
-        text = self.text
-        while pos < len(text) and pos - start < 64 and text[pos] in _HEXDIGITS:
-            pos += 1
-        if pos == start:
-            return None
-        self.pos = pos
-        return text[start:pos]
-
-    def number(self, base: int) -> int | None:
-        self.skip_space()
-        text, pos = self.text, self.pos
-        start = pos
-        if pos < len(text) and text[pos] in "+-":
-            pos += 1
-        digits = _HEXDIGITS if base == 16 else "0123456789"
-        begin = pos
-        while pos < len(text) and text[pos] in digits:
-            pos += 1
-        if pos == begin:
-            return None
-        self.pos = pos
-        return int(text[start:pos], base)
-
-
-_HEXDIGITS = frozenset("0123456789abcdefABCDEF")

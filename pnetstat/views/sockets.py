@@ -79,11 +79,16 @@ def tcp_state_text(state: int) -> str:
     return _TCP_STATES[state] if 0 <= state < len(_TCP_STATES) else ""
 
 
+def _signed(value: int, bits: int) -> int:
+    """``value`` as netstat prints it from a signed C type of ``bits`` bits."""
+    return value - (1 << bits) if value >> (bits - 1) else value
+
+
 def _state_text(sock: InetSocket) -> str:
     if sock.protocol is Protocol.TCP:
         return tcp_state_text(sock.state)
     if sock.protocol is Protocol.RAW:
-        return str(sock.state)
+        return str(_signed(sock.state, 32))
     return {1: "ESTABLISHED", 7: ""}.get(sock.state, "UNKNOWN")
 
 
@@ -97,16 +102,18 @@ def format_timer(sock: InetSocket) -> str:
     >>> format_timer(s)
     'keepalive (7018.28/0/0)'
     """
+    # netstat holds the timer in a C int and the retransmits in a C long (observed in 2.10).
+    timer = _signed(sock.timer, 32)
     if sock.protocol is Protocol.TCP:
         names: tuple[str, ...] = _TCP_TIMERS
-        retransmits = sock.retransmits
+        retransmits = _signed(sock.retransmits, 64)
     else:
         names = _UDP_TIMERS
         # UDP rows always show 0 retransmits; RAW rows show the column (observed in 2.10).
-        retransmits = sock.retransmits if sock.protocol is Protocol.RAW else 0
-    if sock.timer == 0:
+        retransmits = _signed(sock.retransmits, 64) if sock.protocol is Protocol.RAW else 0
+    if timer == 0:
         return "off (0.00/%d/%d)" % (retransmits, sock.timeout)
-    name = names[sock.timer] if sock.timer < len(names) else "unkn-%d" % sock.timer
+    name = names[timer] if 0 <= timer < len(names) else "unkn-%d" % timer
     return "%s (%.2f/%d/%d)" % (name, sock.timer_expires / _HZ, retransmits, sock.timeout)
 
 
@@ -195,12 +202,16 @@ def render_inet_rows(
         else:
             remote = fit_endpoint(rhost, rserv, wide)
         text = states[state] if tcp and 0 <= state < 12 else _state_text(sock)
+        if (rxq | txq) >> 63:  # netstat prints the queues as C longs
+            rxq, txq = _signed(rxq, 64), _signed(txq, 64)
         line = template % (label, rxq, txq, local, remote, text)
         if plain:
             yield line
             continue
         if extend:
             user = format_user(sock.uid, options.numeric_users, resolver)
+            if sock.uid >> 31 and user == str(sock.uid):  # netstat holds the uid in a C int
+                user = str(_signed(sock.uid, 32))
             line += " %s %-10d" % (ljust_bytes(user, 10), sock.inode)
         if programs:
             owner = owners.first(sock.inode) if owners is not None else None
