@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 
 __all__ = [
     "C_BLANKS",
     "cast",
     "fgets_lines",
     "fields",
+    "sscanf",
     "strtol",
     "strtoul",
 ]
@@ -148,3 +150,117 @@ def fgets_lines(lines: Iterable[str], size: int) -> Iterator[str]:
             continue
         for start in range(0, len(data), limit):
             yield data[start : start + limit].decode("utf-8", "surrogateescape")
+
+
+# --------------------------------------------------------------------------- sscanf
+
+# One directive of a format: ("skip",) for whitespace, ("literal", char), or
+# ("conv", kind, width, bits, assign) with kind one of "s", "d", "u", "x".
+_Directive = tuple[object, ...]
+_FORMAT = re.compile(r"%(\*?)(\d*)(hh|h|l|ll)?([sdiuxX])|([ \t\n\v\f\r]+)|(.)", re.S)
+_BITS = {"hh": 8, "h": 16, None: 32, "l": 64, "ll": 64}
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+_DEC_DIGITS = frozenset("0123456789")
+
+
+@lru_cache(maxsize=64)
+def _directives(fmt: str) -> tuple[_Directive, ...]:
+    out: list[_Directive] = []
+    for match in _FORMAT.finditer(fmt):
+        star, width, size, kind, blank, literal = match.groups()
+        if blank:
+            out.append(("skip",))
+        elif literal is not None:
+            out.append(("literal", literal))
+        else:
+            kind = {"i": "d", "X": "x"}.get(kind, kind)
+            out.append(("conv", kind, int(width) if width else 0, _BITS[size], not star))
+    return tuple(out)
+
+
+def _scan_number(text: str, i: int, limit: int, kind: str) -> tuple[int, int] | None:
+    """glibc's reading of one integer in text[i:limit]: (value before the C cast, end) or None.
+
+    A sign, then for hex an optional ``0x`` (consumed even when no digit follows it: "0x"
+    reads as 0), then digits; the collected text goes through strtol/strtoul.
+    """
+    start = i
+    if i < limit and text[i] in "+-":
+        i += 1
+    digits = _HEX_DIGITS if kind == "x" else _DEC_DIGITS
+    seen = 0
+    if i < limit and text[i] == "0":
+        i += 1
+        seen = 1
+        if kind == "x" and i < limit and text[i] in "xX":
+            i += 1
+    end = i
+    while end < limit and text[end] in digits:
+        end += 1
+    if end == i and not seen:
+        return None
+    body = text[start:end]
+    if kind == "d":
+        return strtol(body)[0], end
+    return strtoul(body, 16 if kind == "x" else 10)[0], end
+
+
+def sscanf(text: str, fmt: str) -> list[int | str]:
+    r"""C's ``sscanf`` as glibc runs it in the C locale, for ``%s``, ``%d``, ``%i`` (decimal
+    only), ``%u``, ``%x`` and ``%X`` with an optional ``*``, width and size (``hh``, ``h``,
+    ``l``): the values assigned before the first failure (their number is what sscanf returns).
+
+    Blanks are C blanks; a width counts UTF-8 bytes (a ``%s`` cut inside a character keeps the
+    bytes as surrogate escapes); numbers saturate as strtol/strtoul do and are then stored in a
+    C integer of their size (``%d``: a signed 32-bit int, so a huge value reads as -1); the
+    rest of a field a conversion did not use is where the next one starts.
+
+    >>> sscanf("eth0 12abc 0x1F", "%2s%s %d%s %x")
+    ['et', 'h0', 12, 'abc', 31]
+    >>> sscanf("99999999999999999999 -1 0x", "%d %X %x"), sscanf("  ", "%d"), sscanf("5 z", "%d %d")
+    ([-1, 4294967295, 0], [], [5])
+    """
+    if not text.isascii():
+        # One character per byte, so widths count bytes; %s values are decoded back below.
+        text = text.encode("utf-8", "surrogateescape").decode("latin-1")
+        return [
+            v.encode("latin-1").decode("utf-8", "surrogateescape") if isinstance(v, str) else v
+            for v in _sscanf(text, fmt)
+        ]
+    return _sscanf(text, fmt)
+
+
+def _sscanf(text: str, fmt: str) -> list[int | str]:
+    values: list[int | str] = []
+    i, n = 0, len(text)
+    for directive in _directives(fmt):
+        if directive[0] == "skip":
+            while i < n and text[i] in C_BLANKS:
+                i += 1
+            continue
+        if directive[0] == "literal":
+            if i < n and text[i] == directive[1]:
+                i += 1
+                continue
+            break
+        _, kind, width, bits, assign = directive
+        while i < n and text[i] in C_BLANKS:
+            i += 1
+        if i >= n:
+            break  # input failure
+        limit = min(n, i + width) if width else n  # type: ignore[operator]
+        if kind == "s":
+            end = i
+            while end < limit and text[end] not in C_BLANKS:
+                end += 1
+            value: int | str = text[i:end]
+        else:
+            found = _scan_number(text, i, limit, str(kind))
+            if found is None:
+                break  # matching failure
+            number, end = found
+            value = cast(number, int(bits), signed=kind == "d")  # type: ignore[call-overload]
+        i = end
+        if assign:
+            values.append(value)
+    return values
