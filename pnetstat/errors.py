@@ -5,6 +5,7 @@ statuses::
 
     Error
      +-- ParseError        a kernel line that does not have the expected shape
+     |    +-- MissingColumn a table header without a column the reader needs
      +-- ProcReadError     a /proc file exists but reading it failed (EIO, ...)
      |    +-- Unsupported  the kernel does not provide a file (ENOENT/EACCES): no such support
      +-- NetlinkError      a NETLINK_SOCK_DIAG request failed
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 __all__ = [
     "Error",
+    "MissingColumn",
     "NamespaceError",
     "NetlinkError",
     "ParseError",
@@ -37,6 +39,14 @@ class ParseError(Error):
         self.path = path
         self.lineno = lineno
         self.line = line
+
+
+class MissingColumn(ParseError):
+    """A table's header line lacks ``column`` (``""``: the file has no header at all)."""
+
+    def __init__(self, path: str, lineno: int, line: str, column: str) -> None:
+        super().__init__(path, lineno, line)
+        self.column = column
 
 
 class ProcReadError(Error):
