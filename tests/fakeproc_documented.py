@@ -68,10 +68,12 @@ def _same_but_escapes(run: Run) -> bool:
     if (err, rc) != (mine_err, mine_rc):
         return False
     raw_newline = out.count(b"\n") > mine.count(b"\n")  # a newline inside a name
-    if not raw_newline and not _CONTROLS.search(out.replace(b"\n", b"")):
+    text = out.replace(b"\n", b"").decode("utf-8", "surrogateescape")
+    if not raw_newline and not re.search("[\x00-\x1f\x7f-\x9f\udc80-\udc9f]", text):
         return False
     theirs = _BLANKS.sub(b"", _CONTROLS.sub(b"", out))
-    ours = _BLANKS.sub(b"", _OUR_ESCAPES.sub(b"", mine).replace(b"\\\\", b"\\"))
+    ours = _OUR_ESCAPES.sub(b"", mine).replace(b"\\\\", b"\\")
+    ours = _BLANKS.sub(b"", _CONTROLS.sub(b"", ours))  # (0x80-0x9f inside UTF-8 text too)
     return theirs == ours
 
 

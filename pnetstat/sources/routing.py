@@ -18,6 +18,7 @@ addresses converted the same way but without becoming the "last" address.
 import re
 import socket
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from ipaddress import IPv4Address, IPv6Address
 
 from ..errors import MissingColumn
@@ -166,6 +167,12 @@ _ROW6 = re.compile(
 _RTF_CACHE = 0x01000000
 
 
+@lru_cache(maxsize=4096)
+def _hex_address(text: str) -> IPv6Address:
+    """32 hex digits (the kernel's form; routes repeat the same few addresses)."""
+    return IPv6Address(int(text, 16))
+
+
 def _words(text: str) -> list[str]:
     return [text[i : i + 4] for i in range(0, 32, 4)]
 
@@ -199,17 +206,30 @@ def parse_ipv6_route_lines(lines: Iterable[str], cache: bool = False) -> Iterato
     """
     # netstat's variables: 24 address words, 2 prefix lengths, 4 numbers, the device name.
     state: list[int | str] = [*(["0"] * 8), 0, *(["0"] * 8), 0, *(["0"] * 8), 0, 0, 0, 0, ""]
+    fast: tuple[str, ...] | None = None  # a kernel line whose words are not split out yet
     zero = IPv6Address(0)
     last = [zero, zero, zero]
     for piece in fgets_lines(lines, LINE_BUFFER):
         match = _ROW6.fullmatch(piece)
         if match is not None:
-            g = match.groups()
+            # The common case: three well-formed addresses, no carried values involved.
+            fast = g = match.groups()
+            flags = int(g[8], 16)
+            addresses = [_hex_address(g[0]), _hex_address(g[2]), _hex_address(g[4])]
+            if bool(flags & _RTF_CACHE) == cache:
+                last = addresses
+            yield Route6(
+                addresses[0], int(g[1], 16), addresses[1], int(g[3], 16), addresses[2],
+                _signed(int(g[5], 16)), _signed(int(g[6], 16)), _signed(int(g[7], 16)), flags,
+                g[9],
+            )  # fmt: skip
+            continue
+        if fast is not None:
+            g, fast = fast, None
             state = [*_words(g[0]), int(g[1], 16), *_words(g[2]), int(g[3], 16), *_words(g[4]),
                      int(g[5], 16), int(g[6], 16), int(g[7], 16), int(g[8], 16), g[9]]  # fmt: skip
-        else:
-            values = sscanf(piece, _FORMAT6)
-            state[: len(values)] = values
+        values = sscanf(piece, _FORMAT6)
+        state[: len(values)] = values
         flags = int(state[29])
         shown = bool(flags & _RTF_CACHE) == cache
         addresses = []
