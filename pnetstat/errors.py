@@ -5,6 +5,8 @@ statuses::
 
     Error
      +-- ParseError        a kernel line that does not have the expected shape
+     |    +-- MissingColumn a table header without a column the reader needs
+     |    +-- ForeignFormat a line read in another file's format (as netstat reads it)
      +-- ProcReadError     a /proc file exists but reading it failed (EIO, ...)
      |    +-- Unsupported  the kernel does not provide a file (ENOENT/EACCES): no such support
      +-- NetlinkError      a NETLINK_SOCK_DIAG request failed
@@ -16,6 +18,8 @@ from __future__ import annotations
 
 __all__ = [
     "Error",
+    "ForeignFormat",
+    "MissingColumn",
     "NamespaceError",
     "NetlinkError",
     "ParseError",
@@ -37,6 +41,23 @@ class ParseError(Error):
         self.path = path
         self.lineno = lineno
         self.line = line
+
+
+class MissingColumn(ParseError):
+    """A table's header line lacks ``column`` (``""``: the file has no header at all)."""
+
+    def __init__(self, path: str, lineno: int, line: str, column: str) -> None:
+        super().__init__(path, lineno, line)
+        self.column = column
+
+
+class ForeignFormat(ParseError):
+    """A line that did not parse in ``format``, another file's format, which netstat uses for
+    this file (/proc/net/igmp without "Device" in its header is read as igmp6)."""
+
+    def __init__(self, path: str, lineno: int, line: str, format: str) -> None:
+        super().__init__(path, lineno, line)
+        self.format = format
 
 
 class ProcReadError(Error):

@@ -6,7 +6,7 @@ parses igmp with the IPv6 parser and prints garbage; pnetstat prints the right t
 pass (README, deliberate differences).
 """
 
-from ..errors import ParseError, ProcReadError, Unsupported
+from ..errors import ForeignFormat, ParseError, ProcReadError, Unsupported
 from ..options import Options
 from ..sources.igmp import read_igmp, read_igmp6
 from ..views.groups import render_group_header, render_group_rows
@@ -37,10 +37,16 @@ def list_groups(options: Options, context: Context) -> Command:
             yield 2, f"{exc.path}: {exc.strerror}\n"
             return 1
         for line in render_group_rows(rows, options, names):
-            for error in warnings:
-                yield 2, f"warning, got bogus {word} line {error.lineno - 1}.\n"
-            warnings.clear()
+            yield from _warnings(warnings, word)
             yield 1, line
-        for error in warnings:
-            yield 2, f"warning, got bogus {word} line {error.lineno - 1}.\n"
+        yield from _warnings(warnings, word)
+    return 0
+
+
+def _warnings(errors: list[ParseError], word: str) -> Command:
+    """netstat's words for the bogus lines so far (numbered from 0, the igmp header)."""
+    for error in errors:
+        kind = error.format if isinstance(error, ForeignFormat) else word
+        yield 2, f"warning, got bogus {kind} line {error.lineno - 1}.\n"
+    errors.clear()
     return 0

@@ -5,7 +5,7 @@ without routing tables get netstat's messages and statuses; so do the families L
 (their files never exist, so their messages are netstat's fixed answers).
 """
 
-from ..errors import ProcReadError
+from ..errors import MissingColumn, ProcReadError
 from ..options import Options
 from ..sources.routing import read_ipv6_routes, read_routes
 from ..views.routes import render_route4, render_route6
@@ -69,11 +69,17 @@ def _table(family: str, cache: bool, options: Options, context: Context) -> Comm
             yield 2, f"{context.proc.path(relative)}: {exc.strerror}\n"
             yield 1, "INET (IPv4) not configured in this system.\n"
             return 1
-        for line in render_route4(rows, options, names, cache):
-            yield 1, line
+        try:
+            for line in render_route4(rows, options, names, cache):
+                yield 1, line
+        except MissingColumn as exc:
+            # After the title and header; a file without a header line fails silently.
+            if exc.column:
+                yield 2, f"warning: {exc.path} does not contain required field {exc.column}\n"
+            return 1
         return 0
     try:
-        rows6 = read_ipv6_routes(context.proc)
+        rows6 = read_ipv6_routes(context.proc, cache)
     except ProcReadError as exc:
         yield 2, f"{context.proc.path('net/ipv6_route')}: {exc.strerror}\n"
         yield 1, "INET6 (IPv6) not configured in this system.\n"
@@ -99,6 +105,9 @@ def _json(options: Options, context: Context) -> Command:
                 return 3
         except ProcReadError as exc:
             yield 2, f"{exc.path}: {exc.strerror}\n"
+            return 1
+        except MissingColumn as exc:
+            yield 2, f"warning: {exc.path} does not contain required field {exc.column}\n"
             return 1
     document = {"schema_version": SCHEMA_VERSION, "view": "routes", "routes": records}
     yield 1, dumps(document) + "\n"

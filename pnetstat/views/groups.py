@@ -5,7 +5,7 @@ from collections.abc import Iterable, Iterator
 from ..model_tables import GroupMembership
 from ..options import Options
 from ..resolve import Resolver
-from .names import escape, format_host
+from .names import escape, format_host, ljust_bytes
 
 __all__ = ["render_group_header", "render_group_rows"]
 
@@ -23,4 +23,5 @@ def render_group_rows(
     """One line per membership: the group is named as socket addresses are, never cut."""
     for row in rows:
         group = format_host(row.group, options.numeric_hosts, resolver)
-        yield "%-15s %-6d %s\n" % (escape(row.device), row.users, group)
+        # C's %-15s pads by bytes, so a multibyte name stays aligned as netstat aligns it.
+        yield "%s %-6d %s\n" % (ljust_bytes(escape(row.device), 15), row.users, group)

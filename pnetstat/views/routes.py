@@ -11,7 +11,7 @@ from ipaddress import IPv4Address
 from ..model_tables import Route4, Route6
 from ..options import Options
 from ..resolve import Resolver
-from .names import escape, format_host
+from .names import escape, format_host, ljust_bytes
 
 __all__ = [
     "format_flags4",
@@ -101,6 +101,17 @@ def _gateway(route: Route4, numeric: bool, resolver: Resolver | None) -> str:
     return escape(name) if name else str(route.gateway)
 
 
+def _iface6(name: str) -> str:
+    """The ``-ee`` Iface cell: C's ``%-6.6s``, which cuts and pads by bytes.
+
+    >>> _iface6("averylongname"), _iface6("caf\u00e9"), _iface6("a\u00e9\u00e9\u00e9")
+    ('averyl', 'caf\u00e9 ', 'a\u00e9\u00e9\udcc3')
+    """
+    if not name.isascii():
+        name = name.encode("utf-8", "surrogateescape")[:6].decode("utf-8", "surrogateescape")
+    return ljust_bytes(escape(name[:6]), 6)
+
+
 def render_route4(
     rows: Iterable[Route4], options: Options, resolver: Resolver | None, cache: bool = False
 ) -> Iterator[str]:
@@ -141,9 +152,9 @@ def render_route4(
                 dest, gateway, mask, flags, route.metric, route.refcnt, route.use, iface,
             )  # fmt: skip
         else:
-            line = "%-15s %-15s %-15s %-5s %-6d %-3d %6d %-6.6s   %-5d %-6d %d" % (
-                dest, gateway, mask, flags, route.metric, route.refcnt, route.use, iface,
-                route.mtu, route.window, route.irtt)  # fmt: skip
+            line = "%-15s %-15s %-15s %-5s %-6d %-3d %6d %s   %-5d %-6d %d" % (
+                dest, gateway, mask, flags, route.metric, route.refcnt, route.use,
+                _iface6(route.iface), route.mtu, route.window, route.irtt)  # fmt: skip
         yield line + "\n"
 
 

@@ -34,8 +34,14 @@ def test_routes_capture_and_handmade_shapes() -> None:
     assert v6[-1].metric == -1 and v6[-1].destination == IPv6Address("::")
 
 
-def test_ipv6_route_lines_skip_garbage() -> None:
-    assert list(parse_ipv6_route_lines(["", "nonsense", "00 11"])) == []
+def test_ipv6_route_lines_are_never_rejected() -> None:
+    # netstat scans every line into the previous row's values: a blank line repeats the row,
+    # a short one changes only what it has.
+    full = "fe800000000000000000000000000000 40 " + "0" * 32 + " 00 " + "0" * 32 + (
+        " 00000100 00000001 00000000 00000001 eth0")  # fmt: skip
+    rows = list(parse_ipv6_route_lines([full, "", "ff000000000000000000000000000000 08"]))
+    assert rows[0] == rows[1] and rows[0].iface == rows[2].iface == "eth0"
+    assert (str(rows[2].destination), rows[2].prefix_len, rows[2].metric) == ("ff00::", 8, 256)
 
 
 def test_missing_route_file_is_unsupported(tmp_path: Path) -> None:
