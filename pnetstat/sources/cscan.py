@@ -26,7 +26,6 @@ __all__ = [
     "fgets_lines",
     "fields",
     "scanf_number",
-    "scanf_ulong",
     "sscanf",
     "strtol",
     "strtoul",
@@ -109,25 +108,6 @@ def strtoul(text: str, base: int = 10) -> tuple[int, int]:
     if value > ULONG_MAX:
         return ULONG_MAX, end
     return ((-value) & ULONG_MAX if negative else value), end
-
-
-def scanf_ulong(text: str, base: int = 10, start: int = 0) -> tuple[int, int]:
-    """``sscanf``'s ``%lu`` (``%lX`` with ``base`` 16) at ``start``: (value, end); ``end ==
-    start`` when nothing converts. As ``strtoul``, except that glibc's scanf reads a ``0x``
-    with no hex digit after it whole, as 0 (``strtoul`` reads only the ``0``).
-
-    >>> scanf_ulong("0x 5", 16), strtoul("0x 5", 16), scanf_ulong("a: 12abc", 10, 2)
-    ((0, 2), (0, 1), (12, 5))
-    """
-    value, used = strtoul(text[start:], base)
-    if used == 0:
-        return 0, start
-    end = start + used
-    # "0" then "x": a prefix only when that "0" began the number (after blanks and a sign).
-    prefix = text[end - 1 : end + 1] in ("0x", "0X")
-    if base == 16 and prefix and not text[start : end - 1].strip(C_BLANKS + "+-"):
-        end += 1
-    return value, end
 
 
 def strtol(text: str, base: int = 10) -> tuple[int, int]:

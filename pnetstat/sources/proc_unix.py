@@ -16,7 +16,7 @@ from itertools import chain
 
 from ..errors import ParseError
 from ..model import UnixSocket
-from .cscan import C_BLANKS, cast, fgets_lines, scanf_ulong
+from .cscan import C_BLANKS, cast, fgets_lines, scanf_number
 from .procfs import ErrorHandler, ProcFS, _read_error, ignore_errors
 
 __all__ = [
@@ -220,8 +220,8 @@ def _rest_of_path(line: str) -> bool:
     would."""
     if not line.strip(C_BLANKS):
         return False
-    _, end = scanf_ulong(line, 16)
-    return end == 0 or line[end : end + 1] != ":"
+    found = scanf_number(line, 0, 16)
+    return found is None or line[found[1] : found[1] + 1] != ":"
 
 
 def _unix_middle(text: str) -> tuple[int, int, int, int, int] | None:
@@ -246,16 +246,17 @@ def _scan_row(
 
     Returns (Num, RefCount, Protocol, Flags, Type, St), the inode (``None`` if it does not
     convert: netstat then shows the previous row's, and no path) and the text after it
-    (``None`` if empty). Numbers follow C: ``cscan.scanf_ulong`` (saturating, a minus sign
+    (``None`` if empty). Numbers follow C: ``cscan.scanf_number`` (saturating, a minus sign
     wraps), Type and St cut to 32 bits; the line ends at a NUL (a C string).
     """
     text = line.rstrip("\n").partition("\x00")[0]
     values: list[int] = []
     pos = 0
     for base in (16, 16, 16, 16, 16, 16, 10):
-        value, end = scanf_ulong(text, base, pos)
-        if end == pos:
+        found = scanf_number(text, pos, base)
+        if found is None:
             break
+        value, end = found
         values.append(value)
         pos = end
         if len(values) == 1:

@@ -16,7 +16,7 @@ import pytest
 from pnetstat.errors import ParseError
 from pnetstat.model import UnixSocket
 from pnetstat.options import Options
-from pnetstat.sources.cscan import fields, scanf_ulong, strtoul
+from pnetstat.sources.cscan import fields, scanf_number, strtoul
 from pnetstat.sources.proc_unix import _scan_row, parse_unix_lines
 from pnetstat.views.names import escape
 from pnetstat.views.sockets import _unix_path, render_unix_rows
@@ -258,13 +258,14 @@ def test_the_shown_path_is_the_first_c_field_escaped() -> None:
         assert _unix_path(path) == escape(words[0] if words else ""), repr(path)
 
 
-def test_scanf_ulong_is_strtoul_but_for_a_bare_0x() -> None:
+def test_scanf_number_is_strtoul_but_for_a_bare_0x() -> None:
     rng = random.Random(181818)
     pieces = ["0", "x", "X", "1", "f", "-", "+", " ", "\t", "g", "\u00a0", "0x", "9" * 21]
     for _ in range(5000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 6)))
         base = rng.choice((10, 16))
-        value, end = scanf_ulong(text, base)
+        found = scanf_number(text, 0, base)
+        value, end = found if found is not None else (0, 0)
         expected, used = strtoul(text, base)
         bare_0x = re.match(r"[ \t]*[+-]?0[xX](?![0-9a-fA-F])", text) is not None
         if base == 16 and bare_0x:
