@@ -277,7 +277,8 @@ def uninitialised_mask(case: Case, run: Run) -> str | None:
         return None
     from pnetstat.errors import MissingColumn
     from pnetstat.sources import routing
-    from pnetstat.sources.cscan import fgets_lines, sscanf
+    from pnetstat.sources.cscan import fgets_lines
+    from pnetstat.sources.sscanf import sscanf
 
     pieces = fgets_lines(_lines(case.files["route"]), routing.LINE_BUFFER)
     try:
@@ -305,7 +306,8 @@ def uninitialised_route6(case: Case, run: Run) -> str | None:
     if "ipv6_route" not in case.files or "inet6" not in run.flags:
         return None
     from pnetstat.sources import routing
-    from pnetstat.sources.cscan import fgets_lines, sscanf
+    from pnetstat.sources.cscan import fgets_lines
+    from pnetstat.sources.sscanf import sscanf
 
     pieces = fgets_lines(_lines(case.files["ipv6_route"]), routing.LINE_BUFFER)
     first_full = next(

@@ -15,8 +15,9 @@ from itertools import chain
 from ..errors import ForeignFormat, ParseError
 from ..model import Family
 from ..model_tables import GroupMembership
-from .cscan import fgets_lines, sscanf
+from .cscan import fgets_lines
 from .procfs import ErrorHandler, ProcFS, ignore_errors
+from .sscanf import sscanf
 
 __all__ = ["parse_igmp6_lines", "parse_igmp_lines", "read_igmp", "read_igmp6"]
 

@@ -23,8 +23,9 @@ from ipaddress import IPv4Address, IPv6Address
 
 from ..errors import MissingColumn
 from ..model_tables import Route4, Route6
-from .cscan import fgets_lines, sscanf
+from .cscan import fgets_lines
 from .procfs import ProcFS
+from .sscanf import sscanf
 
 __all__ = ["parse_ipv6_route_lines", "parse_route_lines", "read_ipv6_routes", "read_routes"]
 

@@ -1,4 +1,4 @@
-"""cscan.sscanf against the C library's own sscanf (glibc, C locale), on generated input.
+"""sources.sscanf against the C library's own sscanf (glibc, C locale), on generated input.
 
 netstat reads /proc/net/route, ipv6_route, igmp and igmp6 with sscanf; pnetstat's emulation
 must assign the same values and stop at the same place for any text.
@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pnetstat.sources.cscan import sscanf
+from pnetstat.sources.sscanf import sscanf
 
 libc = ctypes.CDLL(ctypes.util.find_library("c"))
 if not hasattr(libc, "gnu_get_libc_version"):  # pragma: no cover - musl and others
