@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .cscan import C_BLANKS, cast, strtol, strtoul
+from .cscan import C_BLANKS, cast, scanf_number
 
 __all__ = ["sscanf"]
 
@@ -20,8 +20,6 @@ _FORMAT = re.compile(
     r"%(\*?)(\d*)(hh|h|l|ll)?([sdiuxXc]|\[\^?\]?[^\]]*\])|([ \t\n\v\f\r]+)|(.)", re.S
 )
 _BITS = {"hh": 8, "h": 16, None: 32, "l": 64, "ll": 64}
-_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
-_DEC_DIGITS = frozenset("0123456789")
 
 
 @lru_cache(maxsize=64)
@@ -56,33 +54,6 @@ def _scanset(spec: str) -> tuple[bool, frozenset[str]]:
             chars.add(body[i])
             i += 1
     return negated, frozenset(chars)
-
-
-def _scan_number(text: str, i: int, limit: int, kind: str) -> tuple[int, int] | None:
-    """glibc's reading of one integer in text[i:limit]: (value before the C cast, end) or None.
-
-    A sign, then for hex an optional ``0x`` (consumed even when no digit follows it: "0x"
-    reads as 0), then digits; the collected text goes through strtol/strtoul.
-    """
-    start = i
-    if i < limit and text[i] in "+-":
-        i += 1
-    digits = _HEX_DIGITS if kind == "x" else _DEC_DIGITS
-    seen = 0
-    if i < limit and text[i] == "0":
-        i += 1
-        seen = 1
-        if kind == "x" and i < limit and text[i] in "xX":
-            i += 1
-    end = i
-    while end < limit and text[end] in digits:
-        end += 1
-    if end == i and not seen:
-        return None
-    body = text[start:end]
-    if kind == "d":
-        return strtol(body)[0], end
-    return strtoul(body, 16 if kind == "x" else 10)[0], end
 
 
 def sscanf(text: str, fmt: str) -> list[int | str]:
@@ -151,7 +122,8 @@ def _sscanf(text: str, fmt: str) -> list[int | str]:
                 end += 1
             value = text[i:end]
         else:
-            found = _scan_number(text, i, limit, str(kind))
+            base = 16 if kind == "x" else 10
+            found = scanf_number(text[:limit], i, base, signed=kind == "d")
             if found is None:
                 break  # matching failure
             number, end = found
