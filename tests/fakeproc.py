@@ -31,15 +31,15 @@ RUNNER = REPO_ROOT / "tests" / "tools" / "fakeproc_runner.py"
 
 #: Files netstat reads, by the flag sets that read them (numeric flags only: no lookups).
 FLAGS: dict[str, list[list[str]]] = {
-    "tcp": [["-tan"], ["-tane"]],
-    "tcp6": [["-tan"], ["-tane"]],
-    "udp": [["-uan"], ["-uane"]],
-    "udp6": [["-uan"], ["-uane"]],
+    "tcp": [["-tan"], ["-tane"], ["-tno"], ["-tlnW"]],
+    "tcp6": [["-tan"], ["-tane"], ["-tno"], ["-tlnW"]],
+    "udp": [["-uan"], ["-uane"], ["-anW"]],
+    "udp6": [["-uan"], ["-uane"], ["-anW"]],
     "udplite": [["-Uan"]],
     "udplite6": [["-Uan"]],
-    "raw": [["-wan"], ["-wane"]],
-    "raw6": [["-wan"], ["-wane"]],
-    "unix": [["-xa"], ["-xn"]],
+    "raw": [["-wan"], ["-wane"], ["-wano"]],
+    "raw6": [["-wan"], ["-wane"], ["-wano"]],
+    "unix": [["-xa"], ["-xn"], ["-xlW"]],
     "snmp": [["-s"], ["-st"], ["-su"], ["-s", "-6"]],
     "netstat": [["-s"], ["-st"]],
     "snmp6": [["-s", "-6"], ["-su", "-6"]],
