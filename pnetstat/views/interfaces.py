@@ -3,7 +3,7 @@
 from collections.abc import Iterable, Iterator
 
 from ..model_tables import Interface, InterfaceCounters
-from .names import escape, format_host
+from .names import escape, format_host, ljust_bytes
 
 __all__ = ["format_flag_letters", "human_bytes", "render_interface_header", "render_interfaces"]
 
@@ -72,7 +72,9 @@ def render_interfaces(rows: Iterable[Interface], long: bool, show_all: bool) -> 
 
 
 def _short(row: Interface) -> Iterator[str]:
-    head = "%-15.15s %5d " % (escape(row.name), row.mtu)
+    # A name has at most 15 bytes (netstat's %-15.15s never cuts it); escaped, it is padded
+    # to 15 bytes less what the escapes added.
+    head = "%s %5d " % (ljust_bytes(escape(row.name), 15), row.mtu)
     c = row.counters
     if c is None:
         body = "%-56s" % "     - no statistics available -"

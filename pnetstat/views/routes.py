@@ -11,7 +11,7 @@ from ipaddress import IPv4Address
 from ..model_tables import Route4, Route6
 from ..options import Options
 from ..resolve import Resolver
-from .names import escape, format_host
+from .names import escape, format_host, ljust_bytes
 
 __all__ = [
     "format_flags4",
@@ -141,7 +141,11 @@ def render_route4(
                 dest, gateway, mask, flags, route.metric, route.refcnt, route.use, iface,
             )  # fmt: skip
         else:
-            line = "%-15s %-15s %-15s %-5s %-6d %-3d %6d %-6.6s   %-5d %-6d %d" % (
+            # netstat's %-6.6s cuts the raw name; the cut name is escaped, padded less what
+            # the escapes added (never cut inside an escape).
+            cell = route.iface.encode("utf-8", "surrogateescape")[:6]
+            iface = ljust_bytes(escape(cell.decode("utf-8", "surrogateescape")), 6)
+            line = "%-15s %-15s %-15s %-5s %-6d %-3d %6d %s   %-5d %-6d %d" % (
                 dest, gateway, mask, flags, route.metric, route.refcnt, route.use, iface,
                 route.mtu, route.window, route.irtt)  # fmt: skip
         yield line + "\n"
