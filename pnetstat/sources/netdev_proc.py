@@ -166,6 +166,8 @@ class Inet6Reader:
     * fields a read did not reach keep their values;
     * the address is parsed only from a read whose device is the interface being printed, and
       one that does not parse keeps the address parsed before (for an earlier interface too);
+    * the device name does not carry over to the next interface: until a read of its own names
+      a device, nothing is printed;
     * printing a scope with the 0x80 (compat) bit clears that bit for later reads that do not
       read a scope of their own.
 
@@ -191,6 +193,7 @@ class Inet6Reader:
         """The inet6 lines netstat prints for ``device``, in file order."""
         wanted = device.encode("utf-8", "surrogateescape")
         parts, numbers = self._parts, self._numbers
+        self._device = None  # the device name read for the interface before does not count
         found = []
         for got_parts, got_numbers, got_device in self._reads:
             parts[: len(got_parts)] = got_parts

@@ -201,3 +201,14 @@ def test_if_inet6_carry_over_as_observed() -> None:
     short = b"00000000000000000000000000000002 01 10\n"
     scopes = [a.scope for a in Inet6Reader(compat + short).addresses("lo")]
     assert scopes == [0x80, 0]
+
+
+def test_if_inet6_device_name_starts_over_for_each_interface() -> None:
+    # netstat -ie (fake-/proc seed 202145): a first read that stops before the device name
+    # prints nothing, even for the interface the file's last read names. Here the first read
+    # stops at "zz"; the second reads "zz" and the next line as one record for eth0.
+    first = b"fe80000000000000000000000000000a 04 40 20 zz\n"
+    second = b"0000 0000 0000 0000 0000 0000 0001 01 80 10 80 eth0\n"
+    reader = Inet6Reader(first + second)
+    assert reader.addresses("lo") == ()
+    assert [str(a.address) for a in reader.addresses("eth0")] == ["::"]
