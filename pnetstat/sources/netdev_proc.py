@@ -30,7 +30,7 @@ Rules observed with net-tools 2.10 on fake /proc trees (tests/test_malformed_pro
 from __future__ import annotations
 
 import _socket
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from ipaddress import IPv6Address
 
 from ..model_tables import Inet6Address, InterfaceCounters
@@ -119,12 +119,13 @@ def parse_dev_lines(lines: Iterable[str]) -> Iterator[tuple[str, InterfaceCounte
         yield name, InterfaceCounters(*values)
 
 
-def _address(parts: list[bytes], previous: IPv6Address) -> IPv6Address:
+def _address(parts: Sequence[bytes]) -> IPv6Address | None:
+    """The address the eight parts spell (``inet_pton``), or None."""
     text = b":".join(parts).decode("latin-1")
     try:
         return IPv6Address(_socket.inet_pton(_socket.AF_INET6, text))
     except (OSError, ValueError):
-        return previous
+        return None
 
 
 # What one read of the record format got: the fields are read in order, so a read that stops
@@ -188,9 +189,23 @@ class Inet6Reader:
         self._numbers = [0, 0, 0, 0]  # index, prefix length, scope, flags (C ints)
         self._device: bytes | None = None
         self._address = IPv6Address(0)
+        # An ordinary file (every read complete, every address valid) leaves nothing to carry
+        # over: its records can be looked up by device instead of read again per interface.
+        self._by_device: dict[str, list[Inet6Address]] | None = {}
+        for parts, numbers, device in self._reads:
+            address = _address(parts) if device is not None else None
+            if address is None or device is None or len(numbers) < 4:
+                self._by_device = None
+                break
+            name = device.decode("utf-8", "surrogateescape")
+            index, prefix_len, scope, flags = numbers
+            record = Inet6Address(address, index, prefix_len, cast(scope, 32), flags, name)
+            self._by_device.setdefault(name, []).append(record)
 
     def addresses(self, device: str) -> tuple[Inet6Address, ...]:
         """The inet6 lines netstat prints for ``device``, in file order."""
+        if self._by_device is not None:
+            return tuple(self._by_device.get(device, ()))
         wanted = device.encode("utf-8", "surrogateescape")
         parts, numbers = self._parts, self._numbers
         self._device = None  # the device name read for the interface before does not count
@@ -202,7 +217,9 @@ class Inet6Reader:
                 self._device = got_device
             if self._device != wanted:
                 continue
-            self._address = _address(parts, self._address)
+            address = _address(parts)
+            if address is not None:  # one that does not parse keeps the one before
+                self._address = address
             index, prefix_len, scope, flags = numbers
             found.append(
                 Inet6Address(self._address, index, prefix_len, cast(scope, 32), flags, device)

@@ -212,3 +212,21 @@ def test_if_inet6_device_name_starts_over_for_each_interface() -> None:
     reader = Inet6Reader(first + second)
     assert reader.addresses("lo") == ()
     assert [str(a.address) for a in reader.addresses("eth0")] == ["::"]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_if_inet6_lookup_by_device_is_the_careful_reading(seed: int) -> None:
+    """An ordinary file is looked up by device; it must give what reading it again per
+    interface gives."""
+    rng = random.Random(seed)
+    devices = ["lo", "eth0", "eth1", "veth0"]
+    data = b"".join(
+        b"%032x %02x %02x %02x %02x %s\n"
+        % (rng.getrandbits(128), rng.randrange(256), rng.randrange(129), rng.choice((0, 0x20,
+           0x80, 0x90)), rng.randrange(256), rng.choice(devices).encode())
+        for _ in range(rng.randint(0, 12))
+    )  # fmt: skip
+    quick, careful = Inet6Reader(data), Inet6Reader(data)
+    careful._by_device = None
+    for device in rng.sample(devices, len(devices)):
+        assert quick.addresses(device) == careful.addresses(device)
