@@ -207,7 +207,7 @@ def interfaces(
     """
     with _inside(netns, proc) as root:
         found, _problems = read_interfaces(root)
-        return found
+        return list(found)
 
 
 def groups(

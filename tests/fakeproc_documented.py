@@ -14,6 +14,7 @@ from pnetstat.model import Family, Protocol
 from pnetstat.sources.proc_inet import parse_inet_lines
 from pnetstat.views.names import escape
 from tests.fakeproc import Case, Run
+from tests.tools.escape_rule import escape_name
 
 Rule = Callable[[Case, Run], str | None]
 
@@ -177,7 +178,24 @@ def _stat_names_escaped(case: Case, run: Run) -> str | None:
 STATISTICS: list[Rule] = [_stat_names_escaped]
 
 # --------------------------------------------------------------------------- interfaces
-INTERFACES: list[Rule] = []
+_NO_DEVICE = b": error fetching interface information: "
+
+
+def _interface_name_escaped(case: Case, run: Run) -> str | None:
+    """-i stopping at a name /proc/net/dev gives that no interface has: pnetstat's message names
+    it escaped, netstat's raw; stdout and the exit status are the same."""
+    theirs, mine = run.netstat[0], run.pnetstat
+    if theirs[0] != mine[0] or theirs[2] != mine[2] or _NO_DEVICE not in theirs[1]:
+        return None
+    name, rest = theirs[1].split(_NO_DEVICE, 1)
+    if b"\n" in name or escape_name(name) == name:
+        return None
+    if mine[1] != escape_name(name) + _NO_DEVICE + rest:
+        return None
+    return "control characters in interface names"
+
+
+INTERFACES: list[Rule] = [_interface_name_escaped]
 
 # --------------------------------------------------------------------------- shared helpers
 

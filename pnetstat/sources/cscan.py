@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator
 
 __all__ = [
     "C_BLANKS",
+    "CStream",
     "cast",
     "fgets_lines",
     "fields",
@@ -180,3 +181,78 @@ def scanf_number(
             return None
         digits = text[start:stop]
     return (strtol(digits, base) if signed else strtoul(digits, base))[0], stop
+
+
+_BLANK_BYTES = b" \t\n\v\f\r"
+_DIGITS = {10: b"0123456789", 16: b"0123456789abcdefABCDEF", 8: b"01234567"}
+
+
+class CStream:
+    """Bytes read the way ``fscanf`` reads a file: one conversion at a time, each consuming
+    what it matched, so a malformed field throws the following conversions out of step (the
+    next record starts where the failing one stopped, as it does in C).
+
+    ``string`` is ``%Ns``, ``number`` is ``%Nx``/``%Nu``/``%Nd``; both skip C blanks first and
+    return None on failure (end of data, or no number there: a sign is consumed, the byte
+    that failed is not).
+
+    >>> s = CStream(b" ab12 0x 1F -z 7")
+    >>> s.string(2), s.string(4), s.number(2, 16), s.number(2, 16), s.number(2, 16), s.string(1)
+    (b'ab', b'12', 0, 31, None, b'z')
+    >>> s.number(-1, 10), s.at_end(), s.number(2, 16)
+    (7, True, None)
+    """
+
+    __slots__ = ("data", "pos")
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.pos = 0
+
+    def at_end(self) -> bool:
+        """True when only blanks are left (a ``%s`` here would be an input failure)."""
+        data, pos = self.data, self.pos
+        while pos < len(data) and data[pos] in _BLANK_BYTES:
+            pos += 1
+        self.pos = pos
+        return pos >= len(data)
+
+    def string(self, width: int) -> bytes | None:
+        """``%Ns``: up to ``width`` non-blank bytes."""
+        if self.at_end():
+            return None
+        data, start = self.data, self.pos
+        end = start
+        while end < len(data) and end - start < width and data[end] not in _BLANK_BYTES:
+            end += 1
+        self.pos = end
+        return data[start:end]
+
+    def number(self, width: int, base: int) -> int | None:
+        """``%Nx`` (base 16), ``%Nu``/``%Nd`` (base 10); ``width`` -1 for none. The width counts
+        a sign and a ``0x`` prefix; the value is ``strtoul``'s (so ``-1`` is 2**64-1; cut it
+        to the C type with :func:`cast`)."""
+        if self.at_end():
+            return None
+        data, pos = self.data, self.pos
+        digits = _DIGITS[base]
+        text = bytearray()
+        if data[pos : pos + 1] in (b"+", b"-"):
+            text.append(data[pos])
+            pos += 1
+            width -= 1
+        if width != 0 and data[pos : pos + 1] == b"0":
+            text.append(48)
+            pos += 1
+            width -= 1
+            if base == 16 and width != 0 and data[pos : pos + 1] in (b"x", b"X"):
+                pos += 1
+                width -= 1
+        while width != 0 and pos < len(data) and data[pos] in digits:
+            text.append(data[pos])
+            pos += 1
+            width -= 1
+        self.pos = pos
+        if not text or text == b"+" or text == b"-":
+            return None
+        return strtoul(text.decode("ascii"), base)[0]

@@ -10,20 +10,20 @@ import _socket  # the C module: socket.py's enums cost start-up and are not need
 import array
 import errno
 import fcntl
-import re
 import struct
 from collections.abc import Iterable, Iterator
-from ipaddress import IPv4Address, IPv6Address
+from ipaddress import IPv4Address
 
 from ..errors import ProcReadError
-from ..model_tables import Inet6Address, Interface, InterfaceCounters
+from ..model_tables import Interface, InterfaceCounters
+from .netdev_proc import Inet6Reader, parse_dev_lines
 from .procfs import ProcFS
 
 __all__ = [
+    "Inet6Reader",
     "compare_names",
     "netstat_order",
     "parse_dev_lines",
-    "parse_if_inet6_lines",
     "read_interfaces",
 ]
 
@@ -40,52 +40,8 @@ SIOCGIFTXQLEN = 0x8942
 SIOCGIFMAP = 0x8970
 # struct ifreq is 40 bytes on 64-bit Linux: a 16-byte name and a 24-byte union.
 _IFREQ = 40
+_IFF_UP = 0x1
 _IFF_POINTOPOINT = 0x10
-
-
-def parse_dev_lines(lines: Iterable[str]) -> Iterator[tuple[str, InterfaceCounters]]:
-    """Interfaces and counters of /proc/net/dev (two header lines, then ``name: counters``).
-
-    >>> line = "    lo:  3193  29  0  0  0  0  0  0  3193  29  0  0  0  0  0  0"
-    >>> rows = parse_dev_lines(["h1", "h2", line])
-    >>> [(name, c.rx_packets, c.tx_bytes) for name, c in rows]
-    [('lo', 29, 3193)]
-    """
-    for lineno, line in enumerate(lines):
-        if lineno < 2:
-            continue
-        text = line.strip()
-        match = _DEV_NAME.match(text)
-        if match is None:
-            continue
-        numbers = text[match.end() :].split()
-        try:
-            values = [int(n) for n in numbers[:16]]
-        except ValueError:
-            continue
-        values += [0] * (16 - len(values))
-        yield match.group(1)[:15], InterfaceCounters(*values)
-
-
-# A name up to its colon; an alias "eth0:1:" keeps its ":1" (netstat reads it that way).
-_DEV_NAME = re.compile(r"([^:\s]+(?::\d+)?):")
-
-
-def parse_if_inet6_lines(lines: Iterable[str]) -> Iterator[Inet6Address]:
-    """Lines of /proc/net/if_inet6: address, ifindex, prefix length, scope, flags, device."""
-    for line in lines:
-        fields = line.split()
-        try:
-            yield Inet6Address(
-                IPv6Address(bytes.fromhex(fields[0])),
-                int(fields[1], 16),
-                int(fields[2], 16),
-                int(fields[3], 16),
-                int(fields[4], 16),
-                fields[5],
-            )
-        except (IndexError, ValueError):
-            continue
 
 
 def _name_parts(name: bytes) -> tuple[bytes, int, int, int | None]:
@@ -203,9 +159,7 @@ def _ipv4_labels(fd: int) -> list[str]:
     ]
 
 
-def _describe(
-    fd: int, name: str, counters: InterfaceCounters | None, inet6: tuple[Inet6Address, ...]
-) -> Interface:
+def _describe(fd: int, name: str, counters: InterfaceCounters | None) -> Interface:
     flags_answer = fcntl.ioctl(fd, SIOCGIFFLAGS, _ifreq(name))  # raises if the device went away
     flags = struct.unpack_from("@H", flags_answer, 16)[0]
     mtu_answer = _ioctl(fd, SIOCGIFMTU, name)
@@ -231,15 +185,20 @@ def _describe(
             else None
         ),
         map=struct.unpack_from("@QQHBBB", mapped, 16) if mapped else None,
-        inet6=inet6,
     )
 
 
-def read_interfaces(proc: ProcFS) -> tuple[list[Interface], list[ProcReadError]]:
-    """Every interface netstat -i would consider, in its order, and any file it could not read
-    (netstat warns and carries on with what the ioctls give).
+def read_interfaces(
+    proc: ProcFS, down: bool = True
+) -> tuple[Iterator[Interface], list[ProcReadError]]:
+    """Every interface netstat -i would consider, in its order (without the ones that are not
+    up unless ``down``), and any file it could not read (netstat warns and carries on with what
+    the ioctls give).
 
-    Raises ``OSError`` (ENODEV) when an interface vanishes between listing and asking.
+    The interfaces come one by one, as netstat asks the kernel about them: the iterator raises
+    ``OSError`` (ENODEV, filename = the name) at the first one the namespace lacks (a name
+    /proc/net/dev gives that is no interface here, or one that vanished), after the ones before
+    it, which netstat prints before it stops.
     """
     problems: list[ProcReadError] = []
     counters: dict[str, InterfaceCounters] = {}
@@ -248,20 +207,28 @@ def read_interfaces(proc: ProcFS) -> tuple[list[Interface], list[ProcReadError]]
     except ProcReadError as exc:
         problems.append(exc)
     try:
-        addresses6 = list(parse_if_inet6_lines(proc.open_text("net/if_inet6")))
+        text = "".join(proc.open_text("net/if_inet6"))
+        reader = Inet6Reader(text.encode("utf-8", "surrogateescape"))
     except ProcReadError:
-        addresses6 = []
+        reader = Inet6Reader(b"")
+    return _described(counters, reader, down), problems
+
+
+def _described(
+    counters: dict[str, InterfaceCounters], reader: Inet6Reader, down: bool
+) -> Iterator[Interface]:
     sock = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
     try:
         fd = sock.fileno()
-        found = []
         for name in netstat_order([*counters, *_ipv4_labels(fd)]):
-            inet6 = tuple(a for a in addresses6 if a.device == name)
             try:
-                found.append(_describe(fd, name, counters.get(name), inet6))
+                row = _describe(fd, name, counters.get(name))
             except OSError as exc:
                 raise OSError(exc.errno, exc.strerror, name) from None
-        return found, problems
+            if down or row.flags & _IFF_UP:
+                # netstat reads if_inet6 for the interfaces it prints, in order (the reader
+                # carries its state from one to the next).
+                yield row._replace(inet6=reader.addresses(name))
     finally:
         sock.close()
 

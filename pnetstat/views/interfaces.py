@@ -3,7 +3,7 @@
 from collections.abc import Iterable, Iterator
 
 from ..model_tables import Interface, InterfaceCounters
-from .names import escape
+from .names import escape, format_host, ljust_bytes
 
 __all__ = ["format_flag_letters", "human_bytes", "render_interface_header", "render_interfaces"]
 
@@ -36,12 +36,14 @@ def format_flag_letters(flags: int) -> str:
 def human_bytes(value: int) -> str:
     """A byte count as the long form shows it: one decimal, truncated, binary units.
 
-    >>> human_bytes(11774), human_bytes(1024), human_bytes(0)
-    ('11.4 KiB', '1024.0 B', '0.0 B')
+    >>> human_bytes(11774), human_bytes(1024), human_bytes(0), human_bytes(2**64 - 1)
+    ('11.4 KiB', '1024.0 B', '0.0 B', '16.0 EiB')
     """
     for size, unit in _UNITS:
         if value > size:
-            tenths = value * 10 // size
+            # netstat's tenths of an EiB are value / (2**60 // 10), which rounds 2**64-1 up to
+            # 16.0 (value * 10 would overflow); smaller units truncate value * 10 / size.
+            tenths = value // (size // 10) if size == 1 << 60 else value * 10 // size
             return f"{tenths // 10}.{tenths % 10} {unit}"
     return f"{value}.0 B"
 
@@ -70,7 +72,9 @@ def render_interfaces(rows: Iterable[Interface], long: bool, show_all: bool) -> 
 
 
 def _short(row: Interface) -> Iterator[str]:
-    head = "%-15.15s %5d " % (escape(row.name), row.mtu)
+    # A name has at most 15 bytes (netstat's %-15.15s never cuts it); escaped, it is padded
+    # to 15 bytes less what the escapes added.
+    head = "%s %5d " % (ljust_bytes(escape(row.name), 15), row.mtu)
     c = row.counters
     if c is None:
         body = "%-56s" % "     - no statistics available -"
@@ -82,6 +86,7 @@ def _short(row: Interface) -> Iterator[str]:
 
 
 def _scope(scope: int) -> str:
+    """The scope's names as netstat lists them: ``<link>``; nothing when no bit is known."""
     text = ""
     if scope & 0x80:
         text += "compat,"
@@ -91,7 +96,7 @@ def _scope(scope: int) -> str:
     for bit, word in ((0x20, "link,"), (0x40, "site,"), (0x10, "host,")):
         if scope & bit:
             text += word
-    return text[:-1] + ">" if text else ">"
+    return "<" + text[:-1] + ">" if text else ""
 
 
 def _hardware(row: Interface) -> str:
@@ -118,8 +123,8 @@ def _long(row: Interface) -> Iterator[str]:
             line += "  destination %s" % row.destination
         yield line + "\n"
     for address in row.inet6:
-        yield "        inet6 %s  prefixlen %d  scopeid 0x%x<%s\n" % (
-            address.address.compressed,
+        yield "        inet6 %s  prefixlen %d  scopeid 0x%x%s\n" % (
+            format_host(address.address, True, None),
             address.prefix_len,
             address.scope,
             _scope(address.scope),

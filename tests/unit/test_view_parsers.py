@@ -10,10 +10,10 @@ import pytest
 from pnetstat.errors import ParseError, Unsupported
 from pnetstat.sources.igmp import parse_igmp6_lines, parse_igmp_lines, read_igmp
 from pnetstat.sources.netdev import (
+    Inet6Reader,
     compare_names,
     netstat_order,
     parse_dev_lines,
-    parse_if_inet6_lines,
 )
 from pnetstat.sources.procfs import ProcFS
 from pnetstat.sources.routing import parse_ipv6_route_lines, read_ipv6_routes, read_routes
@@ -54,7 +54,13 @@ def test_dev_counters_aliases_and_natural_order() -> None:
     lines = (FIXTURES / "live-ns" / "net" / "dev").read_text().splitlines()
     rows = dict(parse_dev_lines(lines))
     assert "lo" in rows and rows["lo"].rx_packets >= 0
-    odd = ["h", "h", "eth0:1: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16", "bad line", "x: 1 2"]
+    odd = [
+        "h",
+        "h |bytes compressed",
+        "eth0:1: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16",
+        "bad line",
+        "x: 1 2",
+    ]
     parsed = dict(parse_dev_lines(odd))
     assert parsed["eth0:1"].tx_compressed == 16 and parsed["x"].rx_packets == 2
     names = ["veth2", "lo", "veth0:1", "eth10", "eth1", "veth0", "averylongname15"]
@@ -76,7 +82,9 @@ def test_interface_order_found_against_netstat() -> None:
 
 
 def test_if_inet6_lines() -> None:
-    (row,) = parse_if_inet6_lines(["fe8000000000000000fc00fffe000001 04 40 20 80     eth0"])
+    (row,) = Inet6Reader(b"fe8000000000000000fc00fffe000001 04 40 20 80     eth0\n").addresses(
+        "eth0"
+    )
     assert (row.prefix_len, row.scope, row.device) == (64, 0x20, "eth0")
     assert row.address == IPv6Address("fe80::fc:ff:fe00:1")
 
