@@ -77,7 +77,7 @@ class _Counter:
         self.on_error = on_error
         self.seen: set[int] = set()  # cookies
         self.listeners = bytearray()  # their messages, decoded into rows by ``result``
-        self.ports: set[int] = set()  # listening ports (raw), as found so far
+        self.ports: set[int] = set()  # listening ports (raw) found so far
         self.inbound: dict[int, int] = {}  # family << 24 | state << 16 | local port
         self.waiting: dict[int, int] = {}  # family << 40 | state << 32 | local << 16 | remote
 
@@ -109,25 +109,20 @@ class _Counter:
             else:
                 key = family << 40 | state << 32 | sport << 16 | dport
                 waiting[key] = waiting.get(key, 0) + 1
+                if not dport:  # no remote port: a server socket, as InetSocket.server says
+                    ports.add(sport)
         return False
 
     def result(self, on_error: ErrorHandler) -> TcpCounts:
         """The counts, once every datagram was counted."""
-        ports = self.ports
-        ports.update(key >> 16 & 0xFFFF for key in self.waiting if not key & 0xFFFF)
-        inbound: dict[tuple[Family, int, int], int] = {}
-        outbound: dict[tuple[Family, int, int], int] = {}
-        for key, number in self.inbound.items():
-            named = (_FAMILIES[key >> 24], key >> 16 & 0xFF, _port(key & 0xFFFF))
-            inbound[named] = inbound.get(named, 0) + number
+        ports, inbound, outbound = self.ports, dict(self.inbound), dict[int, int]()
         for key, number in self.waiting.items():
-            family, state, local = _FAMILIES[key >> 40], key >> 32 & 0xFF, key >> 16 & 0xFFFF
-            if local in ports:
-                named, found = (family, state, _port(local)), inbound
+            if key >> 16 & 0xFFFF in ports:
+                raw, found = key >> 16, inbound  # family, state, local port
             else:
-                named, found = (family, state, _port(key & 0xFFFF)), outbound
-            found[named] = found.get(named, 0) + number
-        return TcpCounts(self._listener_rows(on_error), inbound, outbound)
+                raw, found = key >> 32 << 16 | key & 0xFFFF, outbound  # ..., remote port
+            found[raw] = found.get(raw, 0) + number
+        return TcpCounts(self._listener_rows(on_error), _named(inbound), _named(outbound))
 
     def _listener_rows(self, on_error: ErrorHandler) -> tuple[InetSocket, ...]:
         rows: list[InetSocket] = []
@@ -136,6 +131,11 @@ class _Counter:
             decoder.backlog = True
             rows += decoder.decode(self.listeners)[0]
         return tuple(rows)
+
+
+def _named(counts: dict[int, int]) -> dict[tuple[Family, int, int], int]:
+    """Counts keyed ``family << 24 | state << 16 | port`` (raw), keyed by their values."""
+    return {(_FAMILIES[k >> 24], k >> 16 & 0xFF, _port(k & 0xFFFF)): n for k, n in counts.items()}
 
 
 def _port(raw: int) -> int:
