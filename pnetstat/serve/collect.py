@@ -52,14 +52,16 @@ def scrape(settings: Settings) -> list[MetricFamily]:
                     inside = ProcFS(f"{root.root}/thread-self")
                     tcp, rows = _tcp(inside, settings.source, counted)
                     rows += _rows(inside, settings.source)
-                    unix = _count_unix(inside)
+                    unix = _count_unix(inside, settings.source)
             except NamespaceError:
                 continue  # gone, or not ours to enter: the next scrape says again
             listings.append((_scope(namespace, owners, unix, tcp), rows))
     else:
         tcp, rows = _tcp(root, settings.source, counted)
         rows += _rows(root, settings.source)
-        listings.append((Scope(owners=owners, unix=_count_unix(root), tcp=tcp), rows))
+        listings.append(
+            (Scope(owners=owners, unix=_count_unix(root, settings.source), tcp=tcp), rows)
+        )
     families, dropped = socket_families(
         listings, settings.max_series, settings.all_netns, settings.programs
     )
@@ -85,9 +87,17 @@ def _scope(
     return Scope(namespace.label, label, owners, unix, tcp)
 
 
-def _count_unix(root: ProcFS) -> int:
-    """How many UNIX sockets /proc/net/unix lists (its rows, not parsed: only their number
-    is a metric); a path holding a newline counts twice."""
+def _count_unix(root: ProcFS, source: str) -> int:
+    """How many UNIX sockets /proc/net/unix lists (only their number is a metric): counted
+    in a unix_diag dump where the kernel answers (half the kernel's work of formatting the
+    file), else /proc's lines (a path holding a newline counts twice)."""
+    if source != "proc":
+        from ..sources.sockdiag.counts import read_unix_count
+
+        try:
+            return read_unix_count()
+        except NetlinkError:
+            pass  # no unix_diag module: the file says as much
     try:
         return max(sum(1 for _ in root.open_text("net/unix")) - 1, 0)
     except _MISSING:

@@ -1,6 +1,7 @@
-"""The exporter's counted reading of TCP (pnetstat.sources.sockdiag.counts) against the listing
-it replaces: the same answer, decoded into rows (``read_tcp_sockets_diag_both``) or counted
-(``parse_tcp_counts``), must give the same metric families (no kernel needed)."""
+"""The exporter's counted reading of sockets (pnetstat.sources.sockdiag.counts) against the
+listing it replaces: the same answer, decoded into rows (``read_tcp_sockets_diag_both``,
+``parse_unix_diag``) or counted (``parse_tcp_counts``, ``parse_unix_count``), must give the same
+metric families and the same number of UNIX rows (no kernel needed)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from pnetstat.serve.metrics import Family as MetricFamily
 from pnetstat.serve.metrics import Scope, socket_families
 from pnetstat.sources.sockdiag import counts, netlink
 from pnetstat.sources.sockdiag import inet as inet_diag
+from pnetstat.sources.sockdiag import unix as unix_diag
 
 V4, V6 = Family.INET, Family.INET6
 LISTEN, ESTABLISHED, CLOSE = 10, 1, 7
@@ -142,3 +144,60 @@ def test_counting_gives_the_families_of_the_listing(sockets: list[bytes], cuts: 
     answer.append(done())
     with pytest.MonkeyPatch.context() as monkeypatch:
         assert by_name(counted(answer)) == by_name(listed(answer, monkeypatch))
+
+
+# ------------------------------------------------------------------------------- UNIX
+
+
+def attribute(kind: int, payload: bytes) -> bytes:
+    padding = b"\0" * (-len(payload) % 4)
+    return netlink.NLATTR.struct.pack(4 + len(payload), kind) + payload + padding
+
+
+def unix(
+    *, state: int = 7, cookie: int = 1, name: bytes | None = None, icons: tuple[int, ...] = ()
+) -> bytes:
+    """One unix_diag message; a listener's has its queued connections, every one a name and a
+    peer (the count asks only for the first, but must skip any)."""
+    body = unix_diag.UNIX_DIAG_MSG.struct.pack(1, 1, state, 0, cookie, cookie)
+    if name is not None:
+        body += attribute(unix_diag.UNIX_DIAG_NAME, name)
+    body += attribute(unix_diag.UNIX_DIAG_PEER, struct.pack("=I", 7))
+    if state == LISTEN:
+        body += attribute(unix_diag.UNIX_DIAG_ICONS, struct.pack("=%dI" % len(icons), *icons))
+    body += attribute(6, b"\0")  # UNIX_DIAG_SHUTDOWN, always sent
+    return netlink.NLMSGHDR.struct.pack(16 + len(body), netlink.SOCK_DIAG_BY_FAMILY, 2, 1, 0) + body
+
+
+def test_unix_count_adds_queued_connections_and_counts_a_socket_once() -> None:
+    listener = unix(state=LISTEN, cookie=1, name=b"/run/s\0", icons=(11, 12, 0))
+    answer = [listener + unix(cookie=2), listener + unix(cookie=3) + done(), unix(cookie=4)]
+    assert counts.parse_unix_count(answer) == 6
+    assert len(list(unix_diag.parse_unix_diag(answer))) == 6
+
+
+def test_a_refused_unix_dump_is_raised_at_call_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    refusal = netlink.NLMSGHDR.struct.pack(20, netlink.NLMSG_DONE, 2, 1, 0)
+    monkeypatch.setattr(counts, "dump_unix", lambda show: iter([refusal + struct.pack("=i", -2)]))
+    with pytest.raises(NetlinkError):
+        counts.read_unix_count()
+
+
+UNIX_SOCKETS = st.lists(
+    st.builds(
+        lambda state, cookie, name, icons: unix(state=state, cookie=cookie, name=name, icons=icons),
+        st.sampled_from([LISTEN, CLOSE, ESTABLISHED]),
+        st.integers(1, 30),
+        st.one_of(st.none(), st.sampled_from([b"/tmp/a\0", b"\0abstract", b"/x\ny\0"])),
+        st.lists(st.integers(0, 50), max_size=5).map(tuple),
+    ),
+    max_size=40,
+)  # fmt: skip
+
+
+@settings(max_examples=100, deadline=None)
+@given(UNIX_SOCKETS, st.lists(st.integers(0, 40), max_size=3))
+def test_unix_count_is_the_number_of_rows_listed(sockets: list[bytes], cuts: list[int]) -> None:
+    bounds = sorted({0, len(sockets), *(min(c, len(sockets)) for c in cuts)})
+    answer = [b"".join(sockets[a:b]) for a, b in pairwise(bounds)] + [done()]
+    assert counts.parse_unix_count(answer) == len(list(unix_diag.parse_unix_diag(answer)))
