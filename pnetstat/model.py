@@ -46,6 +46,7 @@ __all__ = [
     "Route4",
     "Route6",
     "StatSection",
+    "TcpCounts",
     "TcpState",
     "UnixSocket",
     "UnixState",
@@ -159,6 +160,21 @@ class InetSocket(NamedTuple):
             return TcpState(self.state)
         except ValueError:
             return None
+
+
+class TcpCounts(NamedTuple):
+    """The TCP table of one namespace counted rather than listed: what the exporter publishes,
+    without a row per connection (a host with 100k connections has few listeners).
+
+    ``listeners`` are the LISTEN sockets as rows (``tx_queue``: the backlog). Every other
+    socket is counted once, by (family, state, port): in ``inbound`` by its local port when
+    a listener here listens on that port (in either family), else in ``outbound`` by its
+    remote port. These are ``pnetstat_connections``'s directions.
+    """
+
+    listeners: tuple[InetSocket, ...]
+    inbound: dict[tuple[Family, int, int], int]
+    outbound: dict[tuple[Family, int, int], int]
 
 
 class UnixSocket(NamedTuple):

@@ -100,6 +100,15 @@ out["unix"] = {"diag": [record(r) for r in sockdiag.read_unix_sockets_diag()],
                "proc": [record(r) for r in read_unix_sockets(ProcFS())]}
 out["datagrams"] = {"tcp": datagrams(sockdiag.dump_inet(Protocol.TCP, Family.INET)),
                     "unix": datagrams(sockdiag.dump_unix())}
+# The exporter's counted reading against the listing's rows, counted as its metrics count them.
+from pnetstat.serve.metrics import Scope, socket_families
+from pnetstat.sources.sockdiag.counts import read_tcp_counts, read_unix_count
+inet4, inet6 = sockdiag.read_tcp_sockets_diag_both(backlog=True)
+out["counted"] = {
+    "tcp": [socket_families([(Scope(), [*inet4, *inet6])], 1000)[0],
+            socket_families([(Scope(tcp=read_tcp_counts()), [])], 1000)[0]],
+    "unix": read_unix_count(),
+}
 print(json.dumps(out))
 """
 
@@ -168,6 +177,12 @@ def test_unix_table_agrees_but_for_queued_connections_place(tables: dict[str, An
     assert queued  # the holder leaves a connection in srv.sock's accept queue
     key: Callable[[dict[str, Any]], str] = json.dumps
     assert sorted(map(key, diag)) == sorted(map(key, proc))
+
+
+def test_the_exporters_counts_agree_with_the_listing(tables: dict[str, Any]) -> None:
+    listed, counted = tables["counted"]["tcp"]
+    assert counted == listed
+    assert tables["counted"]["unix"] == len(tables["unix"]["proc"])  # queued connections too
 
 
 def test_unix_queue_lengths_come_from_sock_diag(tables: dict[str, Any], extra: list[int]) -> None:

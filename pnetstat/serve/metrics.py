@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
-from ..model import InetSocket, OwnerMap, Protocol, UnixSocket, program_name
+from ..model import InetSocket, OwnerMap, Protocol, TcpCounts, UnixSocket, program_name
 from ..model_tables import Interface, StatSection
 
 __all__ = [
@@ -46,13 +46,16 @@ class Family(NamedTuple):
 
 class Scope(NamedTuple):
     """Where the rows of one listing come from: the namespace's label and container (empty
-    without --all-netns), the owners when -p asked for a ``program`` label, and how many UNIX
-    sockets there are (counted, not parsed: they only count)."""
+    without --all-netns), the owners when -p asked for a ``program`` label, how many UNIX
+    sockets there are (counted, not parsed: they only count), and the TCP table when it was
+    counted rather than listed (its rows are then not in the listing; counted connections
+    know no inode, so their ``program`` is ``-``)."""
 
     netns: str = ""
     container: str = ""
     owners: OwnerMap | None = None
     unix: int = 0
+    tcp: TcpCounts | None = None
 
 
 def _table_name(protocol: Any, family: Any) -> str:
@@ -106,6 +109,14 @@ def socket_families(
         if scope.unix:
             tables[(*where, "unix", 0)] += scope.unix
         inet: list[InetSocket] = []
+        if scope.tcp is not None:
+            inet += scope.tcp.listeners
+            who = ("-",) if programs else ()
+            for inbound, counts in ((True, scope.tcp.inbound), (False, scope.tcp.outbound)):
+                for (family, state, port), number in counts.items():
+                    tables[(*where, tcp, family)] += number
+                    states[(*where, state)] += number
+                    connections[(*where, tcp, port, inbound, state, *who)] += number
         for row in rows:
             if isinstance(row, InetSocket):
                 inet.append(row)

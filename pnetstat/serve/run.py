@@ -1,6 +1,7 @@
 """``--serve`` and ``--textfile`` as the CLI runs them: the settings from the options, one-line
 errors (a missing extra, a port in use, an unwritable file), and the server's lifetime (until
-SIGTERM, which ends it with status 0; SIGHUP is ignored)."""
+SIGTERM, which ends it with status 0; SIGHUP is ignored; its memory stays flat: see
+``_keep_memory_flat``)."""
 
 from __future__ import annotations
 
@@ -47,6 +48,7 @@ def export(
             return 0
     assert options.serve is not None
     address, port = options.serve
+    _keep_memory_flat()
     if stop is None:
         stop = threading.Event()
         if threading.current_thread() is threading.main_thread():
@@ -61,3 +63,34 @@ def export(
         err.write(f"{prog}: --serve: {address}:{port}: {exc.strerror or exc}\n")
         return 1
     return 0
+
+
+M_ARENA_MAX, M_MMAP_THRESHOLD = -8, -3  # glibc's malloc.h
+_MMAP_THRESHOLD = 128 * 1024  # glibc's default, kept fixed
+
+
+def _keep_memory_flat() -> None:
+    """Have glibc's malloc give every large block back to the kernel when it is freed, and
+    keep one arena for every thread.
+
+    glibc serves a block above its mmap threshold (128 KiB) with mmap and unmaps it on free,
+    but then raises the threshold to that block's size (and the trim threshold to twice it):
+    from the second scrape on, a scrape's large tables (the cookies and ports of 100k
+    connections, several MiB) come from a malloc arena and stay there once freed. Each
+    request is served on a thread of its own, and threads take arenas of their own (up to 8
+    per core), so that memory came to rest in one arena after another: at 100k pairs RSS
+    grew from 38 to 53 MiB over 100 scrapes (3, then 4 arenas), while tracemalloc saw the
+    same 0.43 MiB of live Python objects after each scrape. A fixed threshold (mallopt(3))
+    turns the raising off: 31 MiB, flat; one arena keeps what a short-lived thread leaves
+    freed (an 80 KB response, a dump's 32 KiB datagrams) where the next one reuses it
+    (30-31 MiB over 100 scrapes, the scrape no slower). Without glibc there is nothing to set
+    (musl's mallopt does nothing).
+    """
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return  # no C library to ask, or one without mallopt
+    mallopt(M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
+    mallopt(M_ARENA_MAX, 1)

@@ -33,7 +33,9 @@ One job per module; this package re-exports their public names:
 * ``unix``: the unix_diag request and its decoding into /proc/net/unix rows;
 * ``destroy``: SOCK_DESTROY, closing one Internet socket (``--kill``);
 * ``tcpinfo``: TCP_INFO (INET_DIAG_INFO) for every TCP socket of one dump
-  (``pnetstat.tcp_info()``), imported when asked for.
+  (``pnetstat.tcp_info()``), imported when asked for;
+* ``counts``: the TCP table counted rather than listed (the exporter's scrape), imported when
+  asked for.
 """
 
 from .destroy import destroy_inet
