@@ -91,6 +91,15 @@ def test_the_wheel_installs_and_its_console_script_runs(
     assert install.returncode == 0, install.stderr
     script = venv / "bin" / "pnetstat"
     assert script.exists()
+    # A plain script whose first line the installer rewrote, not a generated wrapper that
+    # imports re before pnetstat starts (issue 17: start-up).
+    assert script.read_text().startswith(f"#!{venv / 'bin' / 'python'}\n")
+    traced = netns.run(
+        [str(venv / "bin" / "python"), "-X", "importtime", str(script), "-tan"],
+        env={"PYTHONPATH": ""},
+    )
+    imported = {line.split("|")[-1].strip() for line in traced.stderr.decode().splitlines()}
+    assert "pnetstat.cli" in imported and not imported & {"re", "typing"}
     for flags in (["-tan"], ["-xa"], ["-rn"]):
         theirs = netns.run(["netstat", *flags])
         ours = netns.run([str(script), *flags], env={"PYTHONPATH": ""})
