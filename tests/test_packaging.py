@@ -123,8 +123,11 @@ def zipapp_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_zipapp_carries_byte_code(zipapp_file: Path) -> None:
     with zipfile.ZipFile(zipapp_file) as archive:
         names = set(archive.namelist())
-    sources = {n for n in names if n.endswith(".py") and n != "__main__.py"}
+        deflated = {i.filename for i in archive.infolist() if i.compress_type}
+    sources = {n for n in names if n.endswith(".py")}
     assert sources and all(n + "c" in names for n in sources)
+    # Start-up (tools/build_zipapp.py): byte code stored as it is, sources deflated.
+    assert not {n for n in names if n.endswith(".pyc")} & deflated and sources <= deflated
     assert zipapp_file.read_bytes().startswith(b"#!/usr/bin/env python3\n")
 
 
