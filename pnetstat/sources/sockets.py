@@ -21,7 +21,6 @@ from functools import partial
 from .._typing import TYPE_CHECKING, NamedTuple
 from ..errors import NetlinkError
 from ..model import Family, InetSocket, Protocol, UnixSocket
-from .proc_inet import read_inet_sockets
 from .procfs import ErrorHandler, ProcFS
 
 if TYPE_CHECKING:
@@ -81,6 +80,8 @@ def read_inet(
         except NetlinkError:
             if source == "netlink":
                 raise
+    from .proc_inet import read_inet_sockets
+
     return read_inet_sockets(proc, protocol, family, on_error)
 
 
