@@ -25,7 +25,7 @@ SYSTEM_PYTHON = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) els
 SDIST_MUST_HAVE = [
     "pnetstat/py.typed", "schema/sockets.schema.json", "README.md", "LICENSE",
     "share/man/man1/pnetstat.1", "share/bash-completion/completions/pnetstat",
-    "share/zsh/site-functions/_pnetstat",
+    "share/zsh/site-functions/_pnetstat", "scripts/pnetstat",
 ]  # fmt: skip
 
 
