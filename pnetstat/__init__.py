@@ -10,12 +10,12 @@ needs.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
-
+from ._typing import TYPE_CHECKING
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from .api import (
         SocketChange,
         changes,
@@ -138,6 +138,8 @@ def __getattr__(name: str) -> Any:
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module 'pnetstat' has no attribute {name!r}")
+    from importlib import import_module
+
     value = getattr(import_module(f".{module}", __name__), name)
     globals()[name] = value
     return value

@@ -11,10 +11,13 @@ import io
 import os
 import sys
 import time
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, TextIO
+
+from ._typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import TextIO
+
     from _typeshed import ReadableBuffer
 
     from .filters.tree import Filter

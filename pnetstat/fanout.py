@@ -19,12 +19,18 @@ is used only when this process has no other thread (a forked child holds only th
 that forked).
 """
 
+from __future__ import annotations
+
 import marshal
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
-from typing import Any
+
+from ._typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+    from typing import Any
 
 __all__ = ["Chunk", "ordered"]
 
@@ -38,8 +44,9 @@ _HEADER = 4  # bytes of length before each message; an empty message is a failur
 _DEPTH = 8
 _PATIENCE = 30.0  # seconds without an answer after which the worker is given up
 _AHEAD = 64  # items waiting behind an unanswered one before the parent waits for it
-_Entry = list[Any]  # [item, result, settled]
 Chunk = bytes | bytearray | memoryview  # an item (the worker is handed it as bytes)
+if TYPE_CHECKING:
+    _Entry = list[Any]  # [item, result, settled]
 
 
 def ordered(
@@ -120,7 +127,7 @@ class _Worker:
         self.alive = True
 
     @classmethod
-    def start(cls, work: Callable[[Chunk], Any]) -> "_Worker | None":
+    def start(cls, work: Callable[[Chunk], Any]) -> _Worker | None:
         """Fork a worker for ``work``; None where that cannot be done (then work at home)."""
         import threading  # here: a short listing imports this module but never forks
 

@@ -8,11 +8,15 @@ getopt that netstat uses. Nothing here does I/O: outcomes that end the run (help
 errors) come back as ``Exit``.
 """
 
-# No "from __future__ import annotations" here: typing.NamedTuple would compile every
-# string annotation at import (about 7 ms of start-up for these classes).
+from __future__ import annotations
+
 import enum
-from collections.abc import Iterator, Sequence
-from typing import Any, NamedTuple
+
+from ._typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+    from typing import Any
 
 __all__ = [
     "AF_ALIASES",

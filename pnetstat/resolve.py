@@ -12,10 +12,13 @@ from __future__ import annotations
 # The C module rather than socket.py (whose import builds IntEnums: ~5 ms of start-up); these
 # are the very functions socket.py re-exports.
 import _socket
-import threading
 import time
-from collections.abc import Iterable
 from ipaddress import IPv4Address, IPv6Address
+
+from ._typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 __all__ = ["Resolver", "parse_inet_network", "parse_networks", "parse_protocols", "parse_services"]
 
@@ -115,6 +118,8 @@ class _Deadlines:
     """
 
     def __init__(self, per_lookup: float, total: float, workers: int = 16) -> None:
+        import threading  # here: a numeric listing never looks a host up
+
         self.per_lookup = per_lookup
         self.total = total
         self.workers = workers
@@ -134,6 +139,8 @@ class _Deadlines:
             self.pending.append(address)
             if self.threads < min(self.workers, len(self.pending) + self.threads):
                 self.threads += 1
+                import threading
+
                 threading.Thread(target=self._work, daemon=True, name="pnetstat-dns").start()
             self.lock.notify()
 
@@ -184,12 +191,8 @@ class Resolver:
         self._timeouts = (lookup_timeout, total_timeout)
         # ``ip netns exec NAME`` binds /etc/netns/NAME/FILE over /etc/FILE where it exists.
         self.overlay = overlay
+        # Made at the first host lookup (see _waiter).
         self._deadlines: _Deadlines | None = None
-        if lookup_timeout is not None or total_timeout is not None:
-            self._deadlines = _Deadlines(
-                lookup_timeout if lookup_timeout is not None else float("inf"),
-                total_timeout if total_timeout is not None else float("inf"),
-            )
         self._hosts4: dict[IPv4Address, str | None] = {}
         self._hosts6: dict[IPv6Address, str | None] = {}
         self._services: dict[tuple[int, str], str] | None = None
@@ -199,21 +202,31 @@ class Resolver:
     def prefetch(self, addresses: Iterable[IPv4Address | IPv6Address]) -> None:
         """Start looking up ``addresses`` now, so later ``resolve_host`` calls find answers
         (only with deadlines; without them lookups happen when asked for)."""
-        if self._deadlines is not None:
+        deadlines = self._waiter()
+        if deadlines is not None:
             for address in addresses:
-                self._deadlines.submit(address)
+                deadlines.submit(address)
 
     def resolve_host(self, address: IPv4Address | IPv6Address) -> str | None:
         """The host name of ``address`` (``gethostbyaddr`` / ``getnameinfo`` answer)."""
         cache: dict[IPv4Address, str | None] | dict[IPv6Address, str | None]
         cache = self._hosts4 if isinstance(address, IPv4Address) else self._hosts6
         if address not in cache:
-            if self._deadlines is not None:
-                name = self._deadlines.wait(address)
-            else:
-                name = lookup_host(address)
+            deadlines = self._waiter()
+            name = deadlines.wait(address) if deadlines is not None else lookup_host(address)
             cache[address] = name  # type: ignore[index]
         return cache[address]  # type: ignore[index]
+
+    def _waiter(self) -> _Deadlines | None:
+        """The lookup threads and their deadlines, made when first needed (not at all by a
+        numeric listing, which then never imports threading), or None without deadlines."""
+        lookup, total = self._timeouts
+        if self._deadlines is None and (lookup is not None or total is not None):
+            self._deadlines = _Deadlines(
+                lookup if lookup is not None else float("inf"),
+                total if total is not None else float("inf"),
+            )
+        return self._deadlines
 
     def resolve_service(self, port: int, protocol: str) -> str | None:
         """The service name of ``port`` for ``tcp``, ``udp`` or ``raw``.

@@ -25,7 +25,7 @@ SYSTEM_PYTHON = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) els
 SDIST_MUST_HAVE = [
     "pnetstat/py.typed", "schema/sockets.schema.json", "README.md", "LICENSE",
     "share/man/man1/pnetstat.1", "share/bash-completion/completions/pnetstat",
-    "share/zsh/site-functions/_pnetstat",
+    "share/zsh/site-functions/_pnetstat", "scripts/pnetstat",
 ]  # fmt: skip
 
 
@@ -91,6 +91,15 @@ def test_the_wheel_installs_and_its_console_script_runs(
     assert install.returncode == 0, install.stderr
     script = venv / "bin" / "pnetstat"
     assert script.exists()
+    # A plain script whose first line the installer rewrote, not a generated wrapper that
+    # imports re before pnetstat starts (issue 17: start-up).
+    assert script.read_text().startswith(f"#!{venv / 'bin' / 'python'}\n")
+    traced = netns.run(
+        [str(venv / "bin" / "python"), "-X", "importtime", str(script), "-tan"],
+        env={"PYTHONPATH": ""},
+    )
+    imported = {line.split("|")[-1].strip() for line in traced.stderr.decode().splitlines()}
+    assert "pnetstat.cli" in imported and not imported & {"re", "typing"}
     for flags in (["-tan"], ["-xa"], ["-rn"]):
         theirs = netns.run(["netstat", *flags])
         ours = netns.run([str(script), *flags], env={"PYTHONPATH": ""})
@@ -114,8 +123,11 @@ def zipapp_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_zipapp_carries_byte_code(zipapp_file: Path) -> None:
     with zipfile.ZipFile(zipapp_file) as archive:
         names = set(archive.namelist())
-    sources = {n for n in names if n.endswith(".py") and n != "__main__.py"}
+        deflated = {i.filename for i in archive.infolist() if i.compress_type}
+    sources = {n for n in names if n.endswith(".py")}
     assert sources and all(n + "c" in names for n in sources)
+    # Start-up (tools/build_zipapp.py): byte code stored as it is, sources deflated.
+    assert not {n for n in names if n.endswith(".pyc")} & deflated and sources <= deflated
     assert zipapp_file.read_bytes().startswith(b"#!/usr/bin/env python3\n")
 
 

@@ -6,18 +6,18 @@ exit status; it reads through the sources and formats through the views, and onl
 writes what it yields. The message texts here are netstat's own words.
 """
 
-# No "from __future__ import annotations" here: typing.NamedTuple would compile every
-# string annotation at import (about 7 ms of start-up for these classes).
-from collections.abc import Generator
-from typing import TYPE_CHECKING, NamedTuple
+from __future__ import annotations
 
-from ..model import OwnerMap
-from ..resolve import Resolver
-from ..sources.procfs import ProcFS
+from collections.abc import Generator
+
+from .._typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from ..filters.tree import Filter
+    from ..model import OwnerMap
     from ..model_tables import Namespace
+    from ..resolve import Resolver
+    from ..sources.procfs import ProcFS
 
 __all__ = ["Command", "Context", "no_support"]
 
@@ -37,8 +37,8 @@ class Context(NamedTuple):
     resolver: Resolver
     source: str = "auto"
     owners: OwnerMap | None = None
-    namespace: "Namespace | None" = None
-    filter: "Filter | None" = None
+    namespace: Namespace | None = None
+    filter: Filter | None = None
 
 
 def no_support(name: str) -> tuple[int, str]:

@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Protocol
-
+from .._typing import TYPE_CHECKING, Protocol
 from ..errors import Unsupported
 from ..model import InetSocket, OwnerMap, UnixSocket
 from ..options import Options
@@ -20,6 +18,8 @@ from ..views.sockets import (
 from . import Command, Context, no_support
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
     from ..model_tables import Namespace
 
 __all__ = ["JsonSink", "Sink", "TextSink"]

@@ -10,15 +10,12 @@ status 1 after that protocol; a missing IPv6 file is always passed over in silen
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
+from .._typing import TYPE_CHECKING
 from ..errors import NetlinkError, ParseError, ProcReadError, Unsupported
 from ..model import Family, OwnerMap, Protocol
 from ..options import Options
 from ..resolve import Resolver
-from ..sources.proc_unix import parse_unix_block, read_unix_blocks
-from ..sources.processes import read_owners
 from ..sources.sockets import Narrowing, inet_tables, read_unix, tcp_dump
 from ..views.sockets import (
     render_inet_rows,
@@ -28,6 +25,8 @@ from . import Command, Context, no_support
 from .sinks import JsonSink, Sink, TextSink
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from ..sources.sockdiag import TcpDump
     from .filtering import Select
 
@@ -137,6 +136,8 @@ def list_into(options: Options, context: Context, sink: Sink) -> Command:
 def _owners(context: Context, sink: Sink) -> OwnerMap:
     if context.owners is not None:
         return context.owners
+    from ..sources.processes import read_owners
+
     return read_owners(context.proc, lazy=isinstance(sink, TextSink))
 
 
@@ -327,6 +328,9 @@ def _unix(
     sink: Sink,
     select: Select | None = None,
 ) -> Command:
+    # /proc/net/unix's parser (and its regular expressions) only when UNIX rows are listed.
+    from ..sources.proc_unix import read_unix_blocks
+
     warnings: list[ParseError] = []
     for line in sink.unix_header(options):
         yield 1, line
@@ -365,6 +369,7 @@ def _unix_shared(
     a worker process (``fanout``). A block with a line netstat calls bogus is parsed again
     here, so that its warnings come where they belong."""
     from ..fanout import Chunk, ordered
+    from ..sources.proc_unix import parse_unix_block
 
     def work(block: Chunk) -> str:
         rows = parse_unix_block(header, bytes(block), path, _raise)

@@ -17,12 +17,10 @@ hash, every namespace's sockets, whatever it returns; on an idle host that walk 
 import os
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, NamedTuple
 
+from .._typing import TYPE_CHECKING, NamedTuple
 from ..errors import NetlinkError
 from ..model import Family, InetSocket, Protocol, UnixSocket
-from .proc_inet import read_inet_sockets
-from .proc_unix import read_unix_sockets
 from .procfs import ErrorHandler, ProcFS
 
 if TYPE_CHECKING:
@@ -82,6 +80,8 @@ def read_inet(
         except NetlinkError:
             if source == "netlink":
                 raise
+    from .proc_inet import read_inet_sockets
+
     return read_inet_sockets(proc, protocol, family, on_error)
 
 
@@ -161,4 +161,6 @@ def tcp_dump(
 
 def read_unix(proc: ProcFS, source: str, on_error: ErrorHandler) -> Iterator[UnixSocket]:
     """Rows of the UNIX table (always /proc: see the module's docstring)."""
+    from .proc_unix import read_unix_sockets
+
     return read_unix_sockets(proc, on_error)

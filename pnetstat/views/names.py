@@ -12,11 +12,14 @@ from __future__ import annotations
 # (about 5 ms of an idle run); inet_ntop is the same function.
 import _socket
 import functools
-import re
 from ipaddress import IPv4Address, IPv6Address
 
+from .._typing import TYPE_CHECKING
 from ..model import IPAddress, Owner, Protocol, program_name
 from ..resolve import Resolver
+
+if TYPE_CHECKING:
+    import re
 
 __all__ = [
     "escape",
@@ -49,6 +52,8 @@ _UNSAFE = "\x00-\x1f\x7f-\x9f\udc80-\udc9f"
 
 @functools.cache
 def _escapes() -> re.Pattern[str]:
+    import re
+
     # Compiled on first need: a numeric listing never escapes anything (start-up time).
     return re.compile(f"[{_UNSAFE}]|\\\\(?=[xu\\\\{_UNSAFE}])")
 
@@ -199,4 +204,6 @@ def format_program(owner: Owner | None) -> str:
 
 @functools.cache
 def _tokens() -> re.Pattern[str]:
+    import re
+
     return re.compile(r"\\\\|\\x[0-9a-f]{2}|\\u[0-9a-f]{4}|.", re.S)

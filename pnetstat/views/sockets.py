@@ -6,7 +6,6 @@ rendered one at a time, so a listing streams.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 
 from ..model import InetSocket, IPAddress, OwnerMap, Protocol, UnixSocket
@@ -260,13 +259,14 @@ def _unix_path(path: str) -> str:
     if path.isprintable():  # no blank but the space, nothing to escape but a backslash
         word = path.lstrip(" ").partition(" ")[0]
         return escape(word) if "\\" in word else word
-    match = _WORD.match(path)
-    return escape(match.group(1)) if match else ""
+    # The first word for netstat: blanks in the C locale, less the newline (a path joined
+    # across lines keeps its newlines, escaped).
+    text = path.lstrip(_PATH_BLANKS)
+    cuts = [i for i in map(text.find, _PATH_BLANKS) if i >= 0]
+    return escape(text[: min(cuts)] if cuts else text)
 
 
-# A path's first word for netstat: blanks in the C locale, less the newline (a path joined
-# across lines keeps its newlines, escaped).
-_WORD = re.compile("[ \t\v\f\r]*([^ \t\v\f\r]*)")
+_PATH_BLANKS = " \t\v\f\r"
 
 
 def render_unix_rows(

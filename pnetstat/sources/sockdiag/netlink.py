@@ -6,8 +6,8 @@ import errno
 import struct
 from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
-from typing import NamedTuple, TypeVar
 
+from ..._typing import NamedTuple, TypeVar
 from ...errors import NetlinkError, ParseError
 from ...model import InetSocket, UnixSocket
 from ..procfs import ErrorHandler
