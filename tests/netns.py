@@ -427,17 +427,28 @@ class NetNS:
     ) -> subprocess.CompletedProcess[bytes]:
         """Run ``argv`` inside the namespace with the pinned environment
         (plus ``env``); stdout and stderr are captured separately as bytes.
-        On timeout the command is killed and TimeoutExpired is raised."""
+        On timeout the command and everything it started are killed (it runs in a session
+        of its own: a shell pipeline's children are not left running) and TimeoutExpired is
+        raised."""
         self._require_open()
-        return subprocess.run(
-            ["ip", "netns", "exec", self.name, *argv],
-            input=input,
-            stdin=None if input is not None else subprocess.DEVNULL,
-            capture_output=True,
+        command = ["ip", "netns", "exec", self.name, *argv]
+        with subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             env=pinned_env(env),
-            timeout=timeout,
             cwd=REPO_ROOT,
-        )
+            start_new_session=True,
+        ) as proc:
+            try:
+                out, err = proc.communicate(input, timeout=timeout)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.communicate()
+                raise
+        return subprocess.CompletedProcess(command, proc.returncode, out, err)
 
     def spawn_holder(
         self, spec: Mapping[str, Any], name: str = "pnt-holder", *, timeout: float = HOLDER_TIMEOUT
