@@ -13,6 +13,7 @@ from ipaddress import IPv4Address, IPv6Address
 
 from ..errors import ParseError
 from ..model import Family, InetSocket, IPAddress, Protocol
+from .cscan import fgets_lines
 from .procfs import ErrorHandler, ProcFS, ignore_errors
 
 __all__ = [
@@ -68,19 +69,6 @@ _PLAIN_ROW = {
 LINE_BUFFER = 8192
 
 
-def _pieces(lines: Iterable[str]) -> Iterator[str]:
-    """``lines`` as netstat's fgets reads them (cscan is loaded only for a line that needs it:
-    an idle listing's start-up imports stay as they were)."""
-    limit = LINE_BUFFER - 1
-    for line in lines:
-        if len(line) * 4 < limit:  # too short to need pieces, whatever its UTF-8 length
-            yield line
-        else:
-            from .cscan import fgets_lines
-
-            yield from fgets_lines([line], LINE_BUFFER)
-
-
 def _ipv4(hexaddr: str) -> IPv4Address:
     # The kernel prints the 32-bit address as a host-order (little-endian) integer.
     return IPv4Address(int(hexaddr, 16).to_bytes(4, "little"))
@@ -119,7 +107,7 @@ def parse_inet_lines(
     buffer = bytearray(16)  # netstat's IPv6 word buffer, shared by the rows of one file
     odd: list[InetSocket] = []  # keeps careful rows' addresses alive: the dedup keys use ids
     seen: set[object] = set()
-    for lineno, line in enumerate(_pieces(lines), 1):
+    for lineno, line in enumerate(fgets_lines(lines, LINE_BUFFER), 1):
         if lineno == 1:
             continue
         match = plain(line)

@@ -142,7 +142,8 @@ IDLE_PNETSTAT = {
     "pnetstat", "pnetstat._typing", "pnetstat._version", "pnetstat.cli", "pnetstat.commands",
     "pnetstat.commands.sinks", "pnetstat.commands.sockets", "pnetstat.errors",
     "pnetstat.model", "pnetstat.options", "pnetstat.resolve", "pnetstat.sources",
-    "pnetstat.sources.proc_inet", "pnetstat.sources.procfs", "pnetstat.sources.sockets",
+    "pnetstat.sources.cscan", "pnetstat.sources.proc_inet", "pnetstat.sources.procfs",
+    "pnetstat.sources.sockets",
     "pnetstat.views", "pnetstat.views.names", "pnetstat.views.sockets",
 }  # fmt: skip
 # Not typing, re, contextlib, threading or warnings: about 7 ms of start-up together (issue 17).
