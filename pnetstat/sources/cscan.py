@@ -184,7 +184,6 @@ def scanf_number(
 
 
 _BLANK_BYTES = b" \t\n\v\f\r"
-_DIGITS = {10: b"0123456789", 16: b"0123456789abcdefABCDEF", 8: b"01234567"}
 
 
 class CStream:
@@ -235,24 +234,12 @@ class CStream:
         if self.at_end():
             return None
         data, pos = self.data, self.pos
-        digits = _DIGITS[base]
-        text = bytearray()
-        if data[pos : pos + 1] in (b"+", b"-"):
-            text.append(data[pos])
-            pos += 1
-            width -= 1
-        if width != 0 and data[pos : pos + 1] == b"0":
-            text.append(48)
-            pos += 1
-            width -= 1
-            if base == 16 and width != 0 and data[pos : pos + 1] in (b"x", b"X"):
-                pos += 1
-                width -= 1
-        while width != 0 and pos < len(data) and data[pos] in digits:
-            text.append(data[pos])
-            pos += 1
-            width -= 1
-        self.pos = pos
-        if not text or text == b"+" or text == b"-":
+        end = len(data) if width < 0 else min(len(data), pos + width)
+        text = data[pos:end].decode("latin-1")  # one character per byte: offsets carry over
+        found = scanf_number(text, 0, base)
+        if found is None:
+            self.pos = pos + (text[:1] in ("+", "-"))  # a sign is read, the failing byte not
             return None
-        return strtoul(text.decode("ascii"), base)[0]
+        value, used = found
+        self.pos = pos + used
+        return value
