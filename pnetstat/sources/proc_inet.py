@@ -99,13 +99,13 @@ def parse_inet_lines(
     >>> str(row.local_address), row.local_port, row.state, row.inode
     ('127.0.0.1', 22, 10, 1234)
     """
-    cache: dict[str, IPAddress] = {}
+    cache: dict[str, IPAddress] = {}  # hex text -> address, for the plain rows
+    shared: dict[IPAddress, IPAddress] = {}  # one object per distinct address of this read
     address = _ipv6 if family is Family.INET6 else _ipv4
     plain = _PLAIN_ROW[family]
     new = tuple.__new__
     last: InetSocket | None = None
     buffer = bytearray(16)  # netstat's IPv6 word buffer, shared by the rows of one file
-    odd: list[InetSocket] = []  # keeps careful rows' addresses alive: the dedup keys use ids
     seen: set[object] = set()
     for lineno, line in enumerate(fgets_lines(lines, LINE_BUFFER), 1):
         if lineno == 1:
@@ -118,10 +118,10 @@ def parse_inet_lines(
             )
             laddr = cache.get(lhex)
             if laddr is None:
-                laddr = cache[lhex] = address(lhex)
+                laddr = cache[lhex] = shared.setdefault(made := address(lhex), made)
             raddr = cache.get(rhex)
             if raddr is None:
-                raddr = cache[rhex] = address(rhex)
+                raddr = cache[rhex] = shared.setdefault(made := address(rhex), made)
             row: InetSocket = new(
                 InetSocket,
                 (protocol, family, int(sl), laddr, int(lport, 16), raddr, int(rport, 16),
@@ -138,8 +138,11 @@ def parse_inet_lines(
             if careful is None:
                 on_error(ParseError(path, lineno, line.rstrip("\n")))
                 continue
-            row = careful
-            odd.append(row)
+            local, remote = careful.local_address, careful.remote_address
+            row = careful._replace(
+                local_address=shared.setdefault(local, local),
+                remote_address=shared.setdefault(remote, remote),
+            )
         last = row
         # A file read while sockets come and go can list one twice (the kernel resumes each
         # read by position): show each socket once.
