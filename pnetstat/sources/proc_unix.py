@@ -172,7 +172,7 @@ def parse_unix_lines(
         # The careful path: netstat's scan, one fgets piece of the line at a time.
         if last is not None and has_inode:
             carry = last.inode or 0
-        for index, piece in enumerate(_pieces(line)):
+        for index, piece in enumerate(fgets_lines((line,), UNIX_LINE_BYTES)):
             scanned = _scan_row(piece)
             if scanned is None:
                 if index == 0 and pending is not None and pending.path and _rest_of_path(piece):
@@ -204,14 +204,6 @@ def parse_unix_lines(
 #: The longest line the fast path takes: no text of fewer characters has more UTF-8 bytes
 #: than netstat's line buffer holds.
 _PIECE_CHARS = (UNIX_LINE_BYTES - 1) // 4
-
-
-def _pieces(line: str) -> list[str]:
-    """``line`` as netstat reads it: pieces of at most 8191 bytes (``fgets``), each read as a
-    line of its own."""
-    if len(line) < _PIECE_CHARS:
-        return [line]
-    return list(fgets_lines((line,), UNIX_LINE_BYTES))
 
 
 def _rest_of_path(line: str) -> bool:
