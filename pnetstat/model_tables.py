@@ -7,11 +7,14 @@ pay for building these classes at start-up (about 2 ms); ``pnetstat.model`` stil
 them, loading this module on first use.
 """
 
-# No "from __future__ import annotations": see model.py.
-from ipaddress import IPv4Address, IPv6Address
-from typing import NamedTuple
+from __future__ import annotations
 
-from .model import Family, IPAddress
+from ._typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from ipaddress import IPv4Address, IPv6Address
+
+    from .model import Family, IPAddress
 
 __all__ = [
     "Container",
