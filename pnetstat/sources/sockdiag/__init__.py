@@ -38,30 +38,55 @@ One job per module; this package re-exports their public names:
   asked for.
 """
 
-from .destroy import destroy_inet
-from .inet import (
-    INET_DIAG_MSG,
-    INET_DIAG_REQ,
-    INET_DIAG_REQ_V2,
-    TcpDump,
-    dump_inet,
-    dump_tcp,
-    inet_request,
-    parse_inet_diag,
-    read_inet_sockets_diag,
-    read_tcp_sockets_diag_both,
-    tcp_request,
-)
-from .netlink import NLATTR, NLMSGHDR, Layout
-from .unix import (
-    UNIX_DIAG_MSG,
-    UNIX_DIAG_REQ,
-    UNIX_DIAG_RQLEN_STRUCT,
-    dump_unix,
-    parse_unix_diag,
-    read_unix_sockets_diag,
-    unix_request,
-)
+from __future__ import annotations
+
+from ..._typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .destroy import destroy_inet
+    from .inet import (
+        INET_DIAG_MSG,
+        INET_DIAG_REQ,
+        INET_DIAG_REQ_V2,
+        TcpDump,
+        dump_inet,
+        dump_tcp,
+        inet_request,
+        parse_inet_diag,
+        read_inet_sockets_diag,
+        read_tcp_sockets_diag_both,
+        tcp_request,
+    )
+    from .netlink import NLATTR, NLMSGHDR, Layout
+    from .unix import (
+        UNIX_DIAG_MSG,
+        UNIX_DIAG_REQ,
+        UNIX_DIAG_RQLEN_STRUCT,
+        dump_unix,
+        parse_unix_diag,
+        read_unix_sockets_diag,
+        unix_request,
+    )
+
+# Public name -> the module that defines it. The names load on first use (PEP 562): a TCP
+# listing then never loads ``unix`` or ``destroy``.
+_WHERE = {
+    "destroy_inet": "destroy",
+    **dict.fromkeys(
+        ("INET_DIAG_MSG", "INET_DIAG_REQ", "INET_DIAG_REQ_V2", "TcpDump", "dump_inet",
+         "dump_tcp", "inet_request", "parse_inet_diag", "read_inet_sockets_diag",
+         "read_tcp_sockets_diag_both", "tcp_request"),
+        "inet",
+    ),
+    **dict.fromkeys(("NLATTR", "NLMSGHDR", "Layout"), "netlink"),
+    **dict.fromkeys(
+        ("UNIX_DIAG_MSG", "UNIX_DIAG_REQ", "UNIX_DIAG_RQLEN_STRUCT", "dump_unix",
+         "parse_unix_diag", "read_unix_sockets_diag", "unix_request"),
+        "unix",
+    ),
+}  # fmt: skip
 
 __all__ = [
     "INET_DIAG_MSG", "INET_DIAG_REQ", "INET_DIAG_REQ_V2", "NLATTR", "NLMSGHDR", "UNIX_DIAG_MSG",
@@ -70,3 +95,13 @@ __all__ = [
     "read_inet_sockets_diag", "read_tcp_sockets_diag_both", "read_unix_sockets_diag",
     "tcp_request", "unix_request",
 ]  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    # __import__ rather than importlib.import_module: importing importlib loads warnings.
+    value = getattr(__import__(f"{__name__}.{where}", fromlist=(name,)), name)
+    globals()[name] = value
+    return value
