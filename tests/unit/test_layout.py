@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 import pnetstat
 
 PACKAGE = Path(pnetstat.__file__).resolve().parent
@@ -171,3 +173,35 @@ def test_an_idle_listing_imports_no_more_than_it_did() -> None:
     ours = {name for name in loaded if name.split(".")[0] == "pnetstat"}
     assert ours == IDLE_PNETSTAT
     assert {name.split(".")[0] for name in loaded - ours} <= IDLE_STDLIB | PROC_STDLIB
+
+
+VIEW_RUN = """
+import io, sys
+from pnetstat.cli import main
+main([*sys.argv[2:], "--proc-root=" + sys.argv[1]], stdout=io.StringIO(), stderr=io.StringIO())
+print(" ".join(sorted(sys.modules)))
+"""
+
+# Standard modules no netstat view needs, each a millisecond or more of start-up: typing (with
+# re, contextlib and warnings), socket.py (an IntEnum of every constant), dataclasses (with
+# inspect), argparse.
+NO_VIEW_LOADS = {"typing", "socket", "contextlib", "warnings", "dataclasses", "inspect", "argparse"}
+
+
+@pytest.mark.parametrize(
+    ("fixture", "flags"),
+    [("stats", ["-s"]), ("live-ns", ["-i"]), ("routes", ["-rn"]), ("routes", ["-rn", "-A", "inet6"]),
+     ("groups", ["-gn"]), ("live-ns", ["-xa"]), ("live-ns", ["-tan"]), ("live-ns", ["-uan"])],
+)  # fmt: skip
+def test_no_view_loads_the_heavy_standard_modules(fixture: str, flags: list[str]) -> None:
+    import subprocess
+    import sys
+
+    proc = PACKAGE.parent / "tests" / "fixtures" / "proc" / fixture
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", VIEW_RUN, str(proc), *flags],
+        capture_output=True, text=True, cwd=PACKAGE.parent, timeout=60, check=True,
+    )  # fmt: skip
+    loaded = set(done.stdout.split())
+    assert any(name.startswith("pnetstat.views.") for name in loaded)  # it did render a view
+    assert loaded & NO_VIEW_LOADS == set()
