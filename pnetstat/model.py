@@ -13,13 +13,13 @@ something we do not know).
 from __future__ import annotations
 
 import enum
-from ipaddress import IPv4Address, IPv6Address
 
 from ._typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any
+    from ipaddress import IPv4Address, IPv6Address
+    from typing import Any, TypeAlias
 
     from .model_tables import (
         Container,
@@ -58,7 +58,8 @@ __all__ = [
     "socket_key",
 ]
 
-IPAddress = IPv4Address | IPv6Address
+if TYPE_CHECKING:
+    IPAddress: TypeAlias = IPv4Address | IPv6Address
 
 
 class Family(enum.IntEnum):
@@ -283,6 +284,10 @@ _TABLES = frozenset(
 
 
 def __getattr__(name: str) -> Any:
+    if name == "IPAddress":  # built on first use: a view that shows no address (-s, -x)
+        from ipaddress import IPv4Address, IPv6Address  # never loads ipaddress
+
+        return IPv4Address | IPv6Address
     if name in _TABLES:
         from . import model_tables
 

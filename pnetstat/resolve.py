@@ -13,12 +13,12 @@ from __future__ import annotations
 # are the very functions socket.py re-exports.
 import _socket
 import time
-from ipaddress import IPv4Address, IPv6Address
 
 from ._typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from ipaddress import IPv4Address, IPv6Address
 
 __all__ = ["Resolver", "parse_inet_network", "parse_networks", "parse_protocols", "parse_services"]
 
@@ -102,7 +102,7 @@ def lookup_host(address: IPv4Address | IPv6Address) -> str | None:
     without NI_NAMEREQD, which answers the numeric form when there is no name.
     """
     try:
-        if isinstance(address, IPv4Address):
+        if address.version == 4:
             return _socket.gethostbyaddr(str(address))[0]
         return _socket.getnameinfo((str(address), 0, 0, 0), 0)[0]
     except (OSError, UnicodeError):
@@ -210,7 +210,7 @@ class Resolver:
     def resolve_host(self, address: IPv4Address | IPv6Address) -> str | None:
         """The host name of ``address`` (``gethostbyaddr`` / ``getnameinfo`` answer)."""
         cache: dict[IPv4Address, str | None] | dict[IPv6Address, str | None]
-        cache = self._hosts4 if isinstance(address, IPv4Address) else self._hosts6
+        cache = self._hosts4 if address.version == 4 else self._hosts6
         if address not in cache:
             deadlines = self._waiter()
             name = deadlines.wait(address) if deadlines is not None else lookup_host(address)

@@ -12,14 +12,15 @@ from __future__ import annotations
 # (about 5 ms of an idle run); inet_ntop is the same function.
 import _socket
 import functools
-from ipaddress import IPv4Address, IPv6Address
 
 from .._typing import TYPE_CHECKING
-from ..model import IPAddress, Owner, Protocol, program_name
+from ..model import Owner, Protocol, program_name
 from ..resolve import Resolver
 
 if TYPE_CHECKING:
     import re
+
+    from ..model import IPAddress
 
 __all__ = [
     "escape",
@@ -39,9 +40,6 @@ SERVICE_PROTOCOL = {
     Protocol.UDPLITE: "udp",
     Protocol.RAW: "raw",
 }
-
-_UNSPECIFIED6 = IPv6Address(0)
-_ANY4 = IPv4Address(0)
 
 
 # What may not reach a terminal raw: C0 controls, DEL, C1 controls, and undecodable bytes
@@ -108,6 +106,7 @@ def strip_mapped(text: str) -> str:
 def format_host(address: IPAddress, numeric: bool, resolver: Resolver | None) -> str:
     """The host half of a socket endpoint.
 
+    >>> from ipaddress import IPv4Address, IPv6Address
     >>> format_host(IPv4Address("127.0.0.1"), True, None)
     '127.0.0.1'
     >>> format_host(IPv6Address("::"), True, None)
@@ -115,8 +114,10 @@ def format_host(address: IPAddress, numeric: bool, resolver: Resolver | None) ->
     >>> format_host(IPv6Address("::ffff:10.0.0.1"), True, None)
     '10.0.0.1'
     """
-    if isinstance(address, IPv4Address):
-        if numeric or resolver is None or address == _ANY4:
+    # The address's own attributes, not isinstance: a view that shows no address never loads
+    # ipaddress (-s, -x).
+    if address.version == 4:
+        if numeric or resolver is None or not int(address):
             return str(address)
         if address.packed[0] == 0:
             name = resolver.resolve_network(int(address))
@@ -125,7 +126,7 @@ def format_host(address: IPAddress, numeric: bool, resolver: Resolver | None) ->
         return escape(name) if name else str(address)
     if numeric or resolver is None:
         text = _socket.inet_ntop(_socket.AF_INET6, address.packed)
-    elif address == _UNSPECIFIED6:
+    elif not int(address):
         text = "[::]"
     else:
         name = resolver.resolve_host(address)

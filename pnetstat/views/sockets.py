@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from ..model import InetSocket, IPAddress, OwnerMap, Protocol, UnixSocket
+from .._typing import TYPE_CHECKING
+from ..model import InetSocket, OwnerMap, Protocol, UnixSocket
 from ..options import Options
 from ..resolve import Resolver
 from .names import (
@@ -21,6 +22,9 @@ from .names import (
     format_user,
     ljust_bytes,
 )
+
+if TYPE_CHECKING:
+    from ..model import IPAddress
 
 __all__ = [
     "format_timer",
