@@ -284,10 +284,11 @@ _TABLES = frozenset(
 
 
 def __getattr__(name: str) -> Any:
-    if name == "IPAddress":  # built on first use: a view that shows no address (-s, -x)
-        from ipaddress import IPv4Address, IPv6Address  # never loads ipaddress
+    if name == "IPAddress":  # built on first use: a view without addresses (-s, -x)
+        from ipaddress import IPv4Address, IPv6Address  # then never loads ipaddress
 
-        return IPv4Address | IPv6Address
+        globals()["IPAddress"] = alias = IPv4Address | IPv6Address
+        return alias
     if name in _TABLES:
         from . import model_tables
 
