@@ -89,10 +89,10 @@ _WHERE = {
     "Owner": "model",
     "OwnerMap": "model",
     "Protocol": "model",
-    "TcpState": "model",
+    "TcpState": "model_states",
     "UnixSocket": "model",
-    "UnixState": "model",
-    "UnixType": "model",
+    "UnixState": "model_states",
+    "UnixType": "model_states",
 }
 
 __all__ = [

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from ipaddress import IPv4Address, IPv6Address
     from typing import Any, TypeAlias
 
+    from .model_states import TcpState, UnixState, UnixType
     from .model_tables import (
         Container,
         GroupMembership,
@@ -79,43 +80,6 @@ class Protocol(enum.Enum):
     RAW = "raw"
 
 
-class TcpState(enum.IntEnum):
-    """TCP states as numbered in include/net/tcp_states.h."""
-
-    ESTABLISHED = 1
-    SYN_SENT = 2
-    SYN_RECV = 3
-    FIN_WAIT1 = 4
-    FIN_WAIT2 = 5
-    TIME_WAIT = 6
-    CLOSE = 7
-    CLOSE_WAIT = 8
-    LAST_ACK = 9
-    LISTEN = 10
-    CLOSING = 11
-    NEW_SYN_RECV = 12
-
-
-class UnixType(enum.IntEnum):
-    """``SOCK_*`` types of a UNIX socket."""
-
-    STREAM = 1
-    DGRAM = 2
-    RAW = 3
-    RDM = 4
-    SEQPACKET = 5
-
-
-class UnixState(enum.IntEnum):
-    """``socket_state`` of a UNIX socket (include/uapi/linux/net.h)."""
-
-    FREE = 0
-    UNCONNECTED = 1
-    CONNECTING = 2
-    CONNECTED = 3
-    DISCONNECTING = 4
-
-
 class InetSocket(NamedTuple):
     """One row of /proc/net/{tcp,udp,udplite,raw}[6].
 
@@ -160,6 +124,8 @@ class InetSocket(NamedTuple):
     @property
     def tcp_state(self) -> TcpState | None:
         """The state as a ``TcpState`` (``None`` for unknown numbers)."""
+        from .model_states import TcpState
+
         try:
             return TcpState(self.state)
         except ValueError:
@@ -179,6 +145,10 @@ class TcpCounts(NamedTuple):
     listeners: tuple[InetSocket, ...]
     inbound: dict[tuple[Family, int, int], int]
     outbound: dict[tuple[Family, int, int], int]
+
+
+# UnixState.UNCONNECTED (include/uapi/linux/net.h): a server socket's state.
+_SS_UNCONNECTED = 1
 
 
 class UnixSocket(NamedTuple):
@@ -211,11 +181,13 @@ class UnixSocket(NamedTuple):
     @property
     def server(self) -> bool:
         """True for what netstat calls a server socket: unconnected and listening."""
-        return self.state == UnixState.UNCONNECTED and self.listening
+        return self.state == _SS_UNCONNECTED and self.listening
 
     @property
     def unix_type(self) -> UnixType | None:
         """The type as a ``UnixType`` (``None`` for unknown numbers)."""
+        from .model_states import UnixType
+
         try:
             return UnixType(self.type)
         except ValueError:
@@ -275,6 +247,8 @@ class OwnerMap(NamedTuple):
         return found[0] if found else None
 
 
+# The state enums live in model_states, built on first use: a listing renders the raw numbers.
+_STATES = frozenset(("TcpState", "UnixState", "UnixType"))
 # The other views' types live in model_tables, built on first use: a socket listing, the
 # common run, then does not pay for defining them at start-up.
 _TABLES = frozenset(
@@ -293,4 +267,8 @@ def __getattr__(name: str) -> Any:
         from . import model_tables
 
         return getattr(model_tables, name)
+    if name in _STATES:
+        from . import model_states
+
+        return getattr(model_states, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,7 +13,7 @@ PACKAGE = Path(pnetstat.__file__).resolve().parent
 
 # Lower layers must not import higher ones: sources -> model -> views -> commands -> cli.
 LAYER = {
-    "errors": 0, "_version": 0, "_typing": 0, "model": 1, "model_tables": 1, "procfs": 2, "processes": 2, "resolve": 2, "sockdiag": 2,
+    "errors": 0, "_version": 0, "_typing": 0, "model": 1, "model_tables": 1, "model_states": 1, "procfs": 2, "processes": 2, "resolve": 2, "sockdiag": 2,
     "snmp": 2, "routing": 2, "netdev": 2, "igmp": 2, "options": 3, "views": 4,
     "commands": 5, "serve": 5, "live": 5, "api": 5, "cli": 6, "__init__": 7, "__main__": 8,
 }  # fmt: skip
