@@ -144,6 +144,12 @@ def main(
     parsed = parse_args(args, prog)
     if isinstance(parsed, Exit):
         return _exit(parsed, out, err, prog)
+    if parsed.continuous or parsed.watch is not None or parsed.top is not None or parsed.serve:
+        # A run that repeats collects its garbage; the console entry points start with the
+        # collector off (scripts/pnetstat says why).
+        import gc
+
+        gc.enable()
     if parsed.proc_root is not None and proc is None:
         problem = _unusable_proc_root(parsed.proc_root)
         if problem:
@@ -398,4 +404,11 @@ def run() -> None:
         status = 130
     except BrokenPipeError:
         status = 141
+    # What is left is freed when the process ends; the interpreter's last full collection
+    # would only walk every object of the run once more to find no garbage that matters
+    # (about 7 M instructions, 2 ms, of an idle -tan). Frozen objects are not walked; the
+    # streams are still flushed and atexit still runs.
+    import gc
+
+    gc.freeze()
     sys.exit(status)

@@ -266,3 +266,40 @@ def test_words_after_the_options_are_a_filter_where_netstat_ignores_them() -> No
     ours = _run(pnetstat_cmd(["-tan", "bogus"]))
     assert ours.returncode == 3
     assert ours.stderr == b"pnetstat: filter: unknown condition 'bogus' at word 1\n"
+
+
+COLLECTOR_AT_EXIT = """
+import atexit, gc, runpy, sys
+atexit.register(lambda: sys.stderr.write(f"enabled={gc.isenabled()} frozen={gc.get_freeze_count() > 0}\\n"))
+sys.argv = ["pnetstat", *sys.argv[1:]]
+runpy.run_module("pnetstat", run_name="__main__", alter_sys=True)
+"""
+
+
+def test_one_pass_runs_without_the_collector_and_skips_its_last_walk() -> None:
+    """The console entry starts with the garbage collector off and freezes what is left before
+    it exits (start-up time: scripts/pnetstat, cli.run), and still flushes and runs atexit."""
+    proc = REPO_ROOT / "tests" / "fixtures" / "proc" / "live-ns"
+    done = _run([sys.executable, "-c", COLLECTOR_AT_EXIT, "-tan", f"--proc-root={proc}"])
+    assert done.returncode == 0
+    assert done.stdout.startswith(b"Active Internet connections")
+    assert done.stderr.decode().splitlines()[-1] == "enabled=False frozen=True"
+
+
+def test_a_run_that_repeats_collects_its_garbage() -> None:
+    """-c (like --watch, --top and --serve) turns the collector back on: a loop makes garbage."""
+    import gc
+    import io
+
+    from pnetstat.cli import main
+
+    proc = REPO_ROOT / "tests" / "fixtures" / "proc" / "empty"  # no net/tcp: -c stops at once
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        status = main(
+            ["-c", "-t", f"--proc-root={proc}"], stdout=io.StringIO(), stderr=io.StringIO()
+        )
+        assert (status, gc.isenabled()) == (1, True)
+    finally:
+        (gc.enable if was else gc.disable)()

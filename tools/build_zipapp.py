@@ -31,7 +31,8 @@ from pathlib import Path
 
 TOP = Path(__file__).resolve().parent.parent
 SHEBANG = b"#!/usr/bin/env python3\n"
-MAIN = "# -*- coding: utf-8 -*-\nimport pnetstat.cli\npnetstat.cli.run()\n"
+# As the installed command starts (scripts/pnetstat says why the collector is off).
+MAIN = "import gc\ngc.disable()\nimport pnetstat.cli\npnetstat.cli.run()\n"
 
 
 def _unchecked_pyc(source: str, filename: str) -> bytes:
