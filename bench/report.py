@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from startup import PASS, PASS_S, SCRIPT, TARGETS, ZIPAPP
+from startup import PASS, PASS_S, SCRIPT, TARGETS, ZIP_FLOOR, ZIPAPP
 
 # (pnetstat command, reference command, N, the largest ratio that passes): issue "Speed at scale".
 RATIO_TARGETS = [
@@ -361,6 +361,20 @@ def render_startup_targets(startup: dict[str, Any]) -> Iterator[str]:
                f"{extra:+.1f} ms | <= +{limit:.0f} ms | {verdict(extra <= limit)} |")  # fmt: skip
 
 
+def render_zipapp_floor(startup: dict[str, Any]) -> Iterator[str]:
+    """How much of the zipapp row is the interpreter's before pnetstat's first line runs."""
+    table = startup["commands"]
+    if ZIP_FLOOR not in table:  # a report saved before the floor was timed
+        return
+    base, floor, ours = (median_ms(table[label]) for label in (PASS_S, ZIP_FLOOR, ZIPAPP))
+    yield (
+        f"Of the zipapp's {ours - base:+.1f} ms, the interpreter's own zipapp start "
+        f"(`{ZIP_FLOOR}`: runpy, importlib.util, contextlib and what they import) takes "
+        f"{floor - base:+.1f} ms before any pnetstat code runs; pnetstat's share is "
+        f"{ours - floor:+.1f} ms."
+    )
+
+
 def render_startup_table(startup: dict[str, Any]) -> Iterator[str]:
     """Every timed command: median, spread and the difference to ``python3 -c pass``."""
     table = startup["commands"]
@@ -461,6 +475,8 @@ def render_startup(results: dict[str, Any]) -> str:
         "### Targets (issue 17, point 4)",
         "",
         *render_startup_targets(startup),
+        "",
+        *render_zipapp_floor(startup),
         "",
         "### All commands",
         "",

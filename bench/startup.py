@@ -47,6 +47,12 @@ ZIPAPP = "python3 -S pnetstat.pyz -tan"
 CHECKOUT_PASS = "env PYTHONPATH=. python3 -c pass"
 CHECKOUT = "env PYTHONPATH=. python3 -m pnetstat -tan (checkout)"
 RESOLVED_PASS = "resolved python -c pass"
+# The interpreter's own zipapp start: runpy (with importlib.util and contextlib) runs a
+# __main__ that does nothing; the zipapp target's floor, before any pnetstat code runs.
+ZIP_FLOOR = "python3 -S empty.pyz (a zipapp whose __main__ is pass)"
+# The other views, idle, from the console script; and the C tools the issue names.
+VIEWS = ("-s", "-i", "-rn", "-gn", "-xa")
+REFERENCES = {"netstat -tan": ["netstat", "-tan"], "ss -tan": ["ss", "-tan"]}
 # (ours, baseline): the issue's two start-up targets.
 TARGETS = [(SCRIPT, PASS), (ZIPAPP, PASS_S)]
 
@@ -84,7 +90,30 @@ def build(top: Path, python: str) -> dict[str, Path]:
           "--no-deps", str(wheel)], "pip install WHEEL")  # fmt: skip
     zipapp = top / "pnetstat.pyz"
     _run([python, str(source / "tools" / "build_zipapp.py"), str(zipapp)], "build_zipapp.py")
-    return {"wheel": wheel, "venv": venv, "zipapp": zipapp}
+    return {"wheel": wheel, "venv": venv, "zipapp": zipapp, "empty": empty_zipapp(top, python)}
+
+
+# Run by the timed interpreter (its byte code, its magic number): writes argv[1].
+_EMPTY_ZIPAPP = r"""
+import importlib.util, marshal, sys, zipfile
+source = "pass\n"
+digest = importlib.util.source_hash(source.encode())
+pyc = importlib.util.MAGIC_NUMBER + (1).to_bytes(4, "little") + digest
+pyc += marshal.dumps(compile(source, "__main__.py", "exec"))
+with open(sys.argv[1], "wb") as out:
+    out.write(b"#!/usr/bin/env python3\n")
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("__main__.py", source, zipfile.ZIP_DEFLATED)
+        archive.writestr("__main__.pyc", pyc)
+"""
+
+
+def empty_zipapp(top: Path, python: str) -> Path:
+    """A zipapp laid out as tools/build_zipapp.py lays out pnetstat's (stored byte code beside
+    the source) whose ``__main__`` is ``pass``."""
+    target = top / "empty.pyz"
+    _run([python, "-c", _EMPTY_ZIPAPP, str(target)], "building empty.pyz")
+    return target
 
 
 def commands(built: dict[str, Path], python: str) -> dict[str, list[str]]:
@@ -104,7 +133,10 @@ def commands(built: dict[str, Path], python: str) -> dict[str, list[str]]:
         CHECKOUT_PASS: [*checkout, python, "-c", "pass"],
         CHECKOUT: [*checkout, python, "-m", "pnetstat", "-tan"],
         RESOLVED_PASS: [PYTHON, "-c", "pass"],
-    }
+        ZIP_FLOOR: [python, "-S", str(built["empty"])],
+        **{f"VENV/bin/pnetstat {flags}": [str(venv / "bin" / "pnetstat"), flags] for flags in VIEWS},
+        **{label: [shutil.which(argv[0]) or argv[0], *argv[1:]] for label, argv in REFERENCES.items()},
+    }  # fmt: skip
     if os.path.realpath(PYTHON) == os.path.realpath(python):
         del table[RESOLVED_PASS]
     return table
