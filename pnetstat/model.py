@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         Route4,
         Route6,
         StatSection,
+        TcpCounts,
     )
 
 __all__ = [
@@ -130,21 +131,6 @@ class InetSocket(NamedTuple):
             return TcpState(self.state)
         except ValueError:
             return None
-
-
-class TcpCounts(NamedTuple):
-    """The TCP table of one namespace counted rather than listed: what the exporter publishes,
-    without a row per connection (a host with 100k connections has few listeners).
-
-    ``listeners`` are the LISTEN sockets as rows (``tx_queue``: the backlog). Every other
-    socket is counted once, by (family, state, port): in ``inbound`` by its local port when
-    a listener here listens on that port (in either family), else in ``outbound`` by its
-    remote port. These are ``pnetstat_connections``'s directions.
-    """
-
-    listeners: tuple[InetSocket, ...]
-    inbound: dict[tuple[Family, int, int], int]
-    outbound: dict[tuple[Family, int, int], int]
 
 
 # UnixState.UNCONNECTED (include/uapi/linux/net.h): a server socket's state.
@@ -253,7 +239,7 @@ _STATES = frozenset(("TcpState", "UnixState", "UnixType"))
 # common run, then does not pay for defining them at start-up.
 _TABLES = frozenset(
     ("Container", "GroupMembership", "Inet6Address", "Interface", "InterfaceCounters",
-     "Namespace", "Route4", "Route6", "StatSection")
+     "Namespace", "Route4", "Route6", "StatSection", "TcpCounts")
 )  # fmt: skip
 
 

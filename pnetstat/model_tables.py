@@ -1,6 +1,6 @@
 """The model types of the views other than the socket listing: multicast groups, counters,
-routes, interfaces, network namespaces and containers (see ``model`` for the conventions,
-which hold here too).
+routes, interfaces, network namespaces and containers, and the exporter's counted TCP table
+(see ``model`` for the conventions, which hold here too).
 
 They are apart from ``model`` only so that the socket listing, which is most runs, does not
 pay for building these classes at start-up (about 2 ms); ``pnetstat.model`` still offers
@@ -14,7 +14,7 @@ from ._typing import TYPE_CHECKING, NamedTuple
 if TYPE_CHECKING:
     from ipaddress import IPv4Address, IPv6Address
 
-    from .model import Family, IPAddress
+    from .model import Family, InetSocket, IPAddress
 
 __all__ = [
     "Container",
@@ -26,6 +26,7 @@ __all__ = [
     "Route4",
     "Route6",
     "StatSection",
+    "TcpCounts",
 ]
 
 
@@ -195,3 +196,21 @@ class Namespace(NamedTuple):
     def label(self) -> str:
         """Its name, or ``net:[INODE]`` as /proc/PID/ns/net reads when it has none."""
         return self.name if self.name is not None else f"net:[{self.inode}]"
+
+
+# ------------------------------------------------------------------ the exporter's TCP table
+
+
+class TcpCounts(NamedTuple):
+    """The TCP table of one namespace counted rather than listed: what the exporter publishes,
+    without a row per connection (a host with 100k connections has few listeners).
+
+    ``listeners`` are the LISTEN sockets as rows (``tx_queue``: the backlog). Every other
+    socket is counted once, by (family, state, port): in ``inbound`` by its local port when
+    a listener here listens on that port (in either family), else in ``outbound`` by its
+    remote port. These are ``pnetstat_connections``'s directions.
+    """
+
+    listeners: tuple[InetSocket, ...]
+    inbound: dict[tuple[Family, int, int], int]
+    outbound: dict[tuple[Family, int, int], int]
