@@ -80,21 +80,21 @@ def _version() -> str:
 
 
 def _command(options: Options, context: Context, first: bool) -> Command:
-    if options.mode is Mode.SOCKETS:
+    if options.mode == Mode.SOCKETS:
         from .commands.sockets import list_sockets
 
         return list_sockets(options, context)
-    if options.mode is Mode.MASQUERADE:
+    if options.mode == Mode.MASQUERADE:
         return _masquerade(context)
-    if options.mode is Mode.STATISTICS:
+    if options.mode == Mode.STATISTICS:
         from .commands.statistics import show_statistics
 
         return show_statistics(options, context, first)
-    if options.mode is Mode.ROUTE:
+    if options.mode == Mode.ROUTE:
         from .commands.routes import show_routes
 
         return show_routes(options, context, first)
-    if options.mode is Mode.INTERFACES:
+    if options.mode == Mode.INTERFACES:
         from .commands.interfaces import show_interfaces
 
         return show_interfaces(options, context, first)
@@ -189,7 +189,7 @@ def main(
         status = one_pass(first)
         out.flush()
         # netstat repeats only listings, stops on the first failure, and -s is one pass.
-        if not parsed.continuous or status or parsed.mode is Mode.STATISTICS:
+        if not parsed.continuous or status or parsed.mode == Mode.STATISTICS:
             return status
         first = False
         time.sleep(sleep)
