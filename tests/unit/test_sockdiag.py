@@ -8,6 +8,7 @@ mapping holds on real kernel output.
 from __future__ import annotations
 
 import errno
+import socket
 import struct
 import sys
 import threading
@@ -506,7 +507,7 @@ class FakeSocket:
         self.sent.append(data)
         return len(data)
 
-    def recv_into(self, buffer: bytearray) -> int:
+    def recv_into(self, buffer: bytearray, nbytes: int = 0, flags: int = 0) -> int:
         self.received += 1
         if self.received > netlink._QUEUED + 1:
             self.ahead.set()
@@ -518,8 +519,10 @@ class FakeSocket:
             raise self.end
         else:
             data = self.end
-        buffer[: len(data)] = data
-        return len(data)
+        kept = data[: len(buffer)]  # as the kernel copies: what fits
+        buffer[: len(kept)] = kept
+        # MSG_TRUNC: netlink answers the datagram's whole length, not what was copied.
+        return len(data) if flags & socket.MSG_TRUNC else len(kept)
 
     def close(self) -> None:
         self.closed.set()
@@ -637,6 +640,18 @@ def test_a_dump_decoded_alone_and_merged_keeps_the_state_of_one_in_order(
     assert dump.merge(cookies, others, len(rows))
     assert [r.inode for r in dump.inet6()] == [2, 5]
     assert dump.decoder.count == 4  # the rows so far, merged or decoded: the next row's sl
+
+
+def test_a_datagram_longer_than_the_buffer_is_an_error_not_a_cut_answer() -> None:
+    """The kernel never sends a dump datagram over 32 KiB; were one longer than the buffer,
+    its tail would be lost: MSG_TRUNC tells, and the dump fails instead of decoding half."""
+    fits = inet(inode=1) * (netlink._RECV_BUFFER // len(inet(inode=1)))
+    sock = FakeSocket([fits, fits + inet(inode=2)])
+    answer = netlink._datagrams(sock, b"request", ahead=False)  # type: ignore[arg-type]
+    assert bytes(next(answer)) == fits
+    with pytest.raises(NetlinkError) as caught:
+        next(answer)
+    assert caught.value.errno == errno.EMSGSIZE and sock.closed.is_set()
 
 
 def test_without_reading_ahead_each_datagram_is_received_when_asked_for() -> None:

@@ -59,7 +59,12 @@ NLMSG_ERROR, NLMSG_DONE = 2, 3
 
 _TCP_ESTABLISHED, _TCP_SYN_RECV, _TCP_LISTEN = 1, 3, 10
 _ALL_STATES = 0xFFFFFFFF
-_RECV_BUFFER = 1 << 20
+# The socket's queue: room for many datagrams the kernel builds ahead of our reading.
+_RECV_QUEUE = 1 << 20
+# One datagram: the kernel sizes a dump's datagrams by the reader's buffer but never past 32
+# KiB (netlink_recvmsg caps max_recvmsg_len at SKB_WITH_OVERHEAD(32768)). bytearray() zeroes
+# what it allocates: a 1 MiB buffer cost every run 256 page faults and a 1 MiB memset.
+_RECV_BUFFER = 1 << 16
 _TIMEOUT = 30.0  # a dump that stalls this long is an error, not a hang
 _QUEUED = 64  # datagrams received ahead of the decoder (32 KiB each): a bound on memory
 
@@ -97,11 +102,14 @@ def _datagrams(sock: _socket.socket, request: bytes, ahead: bool = True) -> Iter
     def receive() -> bytes:
         if unsent:  # the first call sends the request (the kernel makes the first datagram)
             sock.settimeout(_TIMEOUT)
-            sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_RCVBUF, _RECV_BUFFER)
+            sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_RCVBUF, _RECV_QUEUE)
             sock.send(unsent.pop())
-        size = sock.recv_into(buffer)
+        # MSG_TRUNC: the datagram's whole length, so that one cut short is an error.
+        size = sock.recv_into(buffer, 0, _socket.MSG_TRUNC)
         if not size:
             raise NetlinkError("sock_diag: the answer ended without NLMSG_DONE", errno.EIO)
+        if size > len(buffer):
+            raise NetlinkError(f"sock_diag: a datagram of {size} bytes was cut", errno.EMSGSIZE)
         return bytes(view[:size])
 
     handed_over = False  # to the reader thread, which closes the socket at its end
