@@ -49,6 +49,8 @@ else:
             defaults = [name for name in annotations if name in namespace]
             if defaults and list(annotations)[-len(defaults) :] != defaults:
                 raise TypeError(f"{typename}: a field without a default follows one with")
+            if any(name.startswith("_") for name in annotations):  # as namedtuple refuses
+                raise ValueError(f"{typename}: field names cannot start with an underscore")
             built = _named_tuple(
                 typename,
                 tuple(annotations),
@@ -67,11 +69,12 @@ else:
         """The class ``collections.namedtuple(typename, fields, defaults=defaults,
         module=module)`` returns, built without its ``eval``: namedtuple compiles a
         ``__new__`` with the fields as parameters, and compiling is most of the cost of a
-        class (3.4 M instructions, 0.9 ms, for the classes an idle ``pnetstat -tan`` builds;
-        bench/results/2026-12-06-vm-startup.md). Here ``__new__`` takes ``*args, **kwargs``:
-        as quick for positional arguments, slower for keywords (which no reader's loop uses),
-        and ``inspect.signature`` still shows the fields (``_Signature``). The generated
-        tests in tests/unit/test_typing_shim.py hold it to namedtuple's behaviour."""
+        class (3.2 M instructions under callgrind, about 0.9 ms, for the classes an idle
+        ``pnetstat -tan`` builds). Here ``__new__`` takes ``*args, **kwargs``: a positional
+        call costs about 0.1 µs more (the readers' loops build rows with ``tuple.__new__``
+        anyway), a call with keywords about 1 µs more, and ``inspect.signature`` still shows
+        the fields (``_Signature``). The generated tests in tests/unit/test_typing_shim.py
+        hold it to namedtuple's behaviour."""
         size, first = len(fields), len(fields) - len(defaults)
 
         def __new__(_cls, *args, **kwargs):

@@ -57,6 +57,11 @@ def test_rules_typing_enforces() -> None:
             a: int = 0
             b: int  # type: ignore[misc]
 
+    with pytest.raises(ValueError):
+
+        class Hidden(_typing.NamedTuple):  # type: ignore[misc]
+            _a: int
+
     with pytest.raises(AttributeError):
 
         class Worse(_typing.NamedTuple):  # type: ignore[misc]
