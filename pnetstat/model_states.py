@@ -4,7 +4,7 @@
 The model stores the raw numbers, and these are what its properties (``tcp_state``,
 ``unix_type``) and the library's filters turn them into. They are apart from ``model`` only so
 that a listing, which renders the raw numbers, does not pay for building three enum classes at
-start-up (about 0.4 ms); ``pnetstat.model`` still offers them, loading this module on first use.
+start-up (about 0.6 ms); ``pnetstat.model`` still offers them, loading this module on first use.
 """
 
 from __future__ import annotations
