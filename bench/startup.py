@@ -33,6 +33,9 @@ from typing import Any
 from namespace import PYTHON, ROOT, Namespace, bench_env
 from namespaces import DEBIAN_PYTHON, Drive, compile_package
 
+sys.path.insert(0, str(ROOT / "tools"))
+from checkout import copy_checkout  # tools/ is no package: on sys.path above
+
 BUILD_TIMEOUT = 300.0
 COMMAND_TIMEOUT = 60.0
 LIMIT_MS = 8.0  # over the bare interpreter's start-up
@@ -57,20 +60,6 @@ REFERENCES = {"netstat -tan": ["netstat", "-tan"], "ss -tan": ["ss", "-tan"]}
 TARGETS = [(SCRIPT, PASS), (ZIPAPP, PASS_S)]
 
 
-def copy_checkout(target: Path) -> Path:
-    """The files a clean clone has (tracked and new ones, not ignored ones), under target."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard", "-z"],
-        cwd=ROOT, capture_output=True, check=True, timeout=60,
-    ).stdout.decode().split("\0")  # fmt: skip
-    for name in filter(None, listed):
-        source = ROOT / name
-        if source.is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / name)
-    return target
-
-
 def _run(argv: list[str], what: str, timeout: float = BUILD_TIMEOUT) -> str:
     done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
     if done.returncode:
@@ -80,7 +69,7 @@ def _run(argv: list[str], what: str, timeout: float = BUILD_TIMEOUT) -> str:
 
 def build(top: Path, python: str) -> dict[str, Path]:
     """Build the wheel and install it into a venv of ``python``'s; build the zipapp with it."""
-    source = copy_checkout(top / "src")
+    source = copy_checkout(ROOT, top / "src")
     _run([sys.executable, "-m", "build", "--no-isolation", "--wheel", "--outdir",
           str(top / "dist"), str(source)], "python -m build (needs the test extras: make bench)")  # fmt: skip
     (wheel,) = (top / "dist").glob("*.whl")

@@ -17,6 +17,9 @@ from pathlib import Path
 import pytest
 from netns import REPO_ROOT, NetNS
 
+sys.path.insert(0, str(REPO_ROOT / "tools"))
+from checkout import copy_checkout  # tools/ is no package: on sys.path above
+
 pytestmark = pytest.mark.differential
 
 SYSTEM_PYTHON = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.executable
@@ -29,26 +32,12 @@ SDIST_MUST_HAVE = [
 ]  # fmt: skip
 
 
-def _copy_checkout(target: Path) -> Path:
-    """The files a clean clone has (tracked and new ones, not ignored ones), under target."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard", "-z"],
-        cwd=REPO_ROOT, capture_output=True, check=True,
-    ).stdout.decode().split("\0")  # fmt: skip
-    for name in filter(None, listed):
-        source = REPO_ROOT / name
-        if source.is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / name)
-    return target
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
     """(sdist, wheel) built with ``python -m build`` (no isolation: the test venv has the
     build back end, and nothing is fetched)."""
     top = tmp_path_factory.mktemp("build")
-    source = _copy_checkout(top / "src")
+    source = copy_checkout(REPO_ROOT, top / "src")
     done = subprocess.run(
         [sys.executable, "-m", "build", "--no-isolation", "--sdist", "--wheel",
          "--outdir", str(top / "dist"), str(source)],
