@@ -82,26 +82,16 @@ def build(top: Path, python: str) -> dict[str, Path]:
     return {"wheel": wheel, "venv": venv, "zipapp": zipapp, "empty": empty_zipapp(top, python)}
 
 
-# Run by the timed interpreter (its byte code, its magic number): writes argv[1].
-_EMPTY_ZIPAPP = r"""
-import importlib.util, marshal, sys, zipfile
-source = "pass\n"
-digest = importlib.util.source_hash(source.encode())
-pyc = importlib.util.MAGIC_NUMBER + (1).to_bytes(4, "little") + digest
-pyc += marshal.dumps(compile(source, "__main__.py", "exec"))
-with open(sys.argv[1], "wb") as out:
-    out.write(b"#!/usr/bin/env python3\n")
-    with zipfile.ZipFile(out, "w") as archive:
-        archive.writestr("__main__.py", source, zipfile.ZIP_DEFLATED)
-        archive.writestr("__main__.pyc", pyc)
-"""
-
-
 def empty_zipapp(top: Path, python: str) -> Path:
-    """A zipapp laid out as tools/build_zipapp.py lays out pnetstat's (stored byte code beside
-    the source) whose ``__main__`` is ``pass``."""
+    """A zipapp built by tools/build_zipapp.py, laid out as pnetstat's, whose ``__main__`` is
+    ``pass`` and which holds nothing else (built by the timed interpreter: its byte code)."""
     target = top / "empty.pyz"
-    _run([python, "-c", _EMPTY_ZIPAPP, str(target)], "building empty.pyz")
+    code = (
+        "import sys; from pathlib import Path; sys.path.insert(0, sys.argv[2]); "
+        "import build_zipapp; build_zipapp.build(Path(sys.argv[1]), main='pass\\n', "
+        "package=False)"
+    )
+    _run([python, "-c", code, str(target), str(ROOT / "tools")], "building empty.pyz")
     return target
 
 

@@ -43,36 +43,43 @@ def _unchecked_pyc(source: str, filename: str) -> bytes:
     return importlib.util.MAGIC_NUMBER + flags + digest + marshal.dumps(code)
 
 
-def build(target: Path) -> Path:
-    """Write the zipapp to ``target`` and return it."""
+def build(target: Path, *, main: str = MAIN, package: bool = True) -> Path:
+    """Write the zipapp to ``target`` and return it. Without ``package`` the archive holds
+    only ``__main__`` (bench/startup.py times one whose ``main`` is ``pass``: the
+    interpreter's own zipapp start, laid out as pnetstat's)."""
     with tempfile.TemporaryDirectory() as staging:
-        package = Path(staging) / "pnetstat"
-        shutil.copytree(
-            TOP / "pnetstat", package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
-        )
-        compiled = compileall.compile_dir(
-            package,
-            quiet=1,
-            legacy=True,  # name.pyc beside name.py: where zipimport looks
-            invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
-        )
-        if not compiled:
-            raise SystemExit("byte-compiling the package failed")
+        files = _compiled_package(Path(staging)) if package else []
         target.parent.mkdir(parents=True, exist_ok=True)
         with open(target, "wb") as out:
             out.write(SHEBANG)
             with zipfile.ZipFile(out, "w") as archive:
-                archive.writestr("__main__.py", MAIN, zipfile.ZIP_DEFLATED)
-                archive.writestr("__main__.pyc", _unchecked_pyc(MAIN, "__main__.py"))
-                for path in sorted(package.rglob("*")):
-                    if path.is_file():
-                        name = path.relative_to(staging).as_posix()
-                        stored = path.suffix == ".pyc"
-                        kind = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
-                        archive.write(path, name, kind)
+                archive.writestr("__main__.py", main, zipfile.ZIP_DEFLATED)
+                archive.writestr("__main__.pyc", _unchecked_pyc(main, "__main__.py"))
+                for path in files:
+                    name = path.relative_to(staging).as_posix()
+                    stored = path.suffix == ".pyc"
+                    kind = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+                    archive.write(path, name, kind)
         mode = os.stat(target).st_mode
         os.chmod(target, mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     return target
+
+
+def _compiled_package(staging: Path) -> list[Path]:
+    """The package's sources copied under ``staging``, each with its byte code beside it."""
+    package = staging / "pnetstat"
+    shutil.copytree(
+        TOP / "pnetstat", package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+    )
+    compiled = compileall.compile_dir(
+        package,
+        quiet=1,
+        legacy=True,  # name.pyc beside name.py: where zipimport looks
+        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+    )
+    if not compiled:
+        raise SystemExit("byte-compiling the package failed")
+    return [path for path in sorted(package.rglob("*")) if path.is_file()]
 
 
 if __name__ == "__main__":
