@@ -144,7 +144,8 @@ def main(
     parsed = parse_args(args, prog)
     if isinstance(parsed, Exit):
         return _exit(parsed, out, err, prog)
-    if parsed.continuous or parsed.watch is not None or parsed.top is not None or parsed.serve:
+    repeats = (parsed.watch, parsed.top, parsed.serve)
+    if parsed.continuous or any(mode is not None for mode in repeats):
         # A run that repeats collects its garbage; the console entry points start with the
         # collector off (scripts/pnetstat says why).
         import gc
